@@ -1,0 +1,87 @@
+"""kconnect's public plugin API: the only module third-party plugins import."""
+
+from kconnect.api.config import (
+    NO_DEFAULT,
+    ConfigDef,
+    ConfigKey,
+    ConfigType,
+    ConfigValue,
+    Importance,
+    NonEmptyString,
+    NonEmptyStringWithoutControlChars,
+    Password,
+    Range,
+    ValidString,
+    Width,
+)
+from kconnect.api.connector import (
+    Connector,
+    ConnectorContext,
+    ConnectorTransactionBoundaries,
+    ExactlyOnceSupport,
+    SinkConnector,
+    SourceConnector,
+)
+from kconnect.api.converter import Converter, HeaderConverter, SchemaAndValue
+from kconnect.api.data import Schema, SchemaBuilder, Struct, Type
+from kconnect.api.errors import ConfigError, ConnectError, DataError, RetriableError
+from kconnect.api.records import Header, Headers, SinkRecord, SourceRecord, TopicPartition
+from kconnect.api.task import (
+    ErrantRecordReporter,
+    OffsetStorageReader,
+    SinkTask,
+    SinkTaskContext,
+    SourceTask,
+    SourceTaskContext,
+    Task,
+    TransactionContext,
+)
+from kconnect.api.transforms import ConfigProvider, Predicate, Transformation
+
+__all__ = [
+    "NO_DEFAULT",
+    "ConfigDef",
+    "ConfigError",
+    "ConfigKey",
+    "ConfigProvider",
+    "ConfigType",
+    "ConfigValue",
+    "ConnectError",
+    "Connector",
+    "ConnectorContext",
+    "ConnectorTransactionBoundaries",
+    "Converter",
+    "DataError",
+    "ErrantRecordReporter",
+    "ExactlyOnceSupport",
+    "Header",
+    "HeaderConverter",
+    "Headers",
+    "Importance",
+    "NonEmptyString",
+    "NonEmptyStringWithoutControlChars",
+    "OffsetStorageReader",
+    "Password",
+    "Predicate",
+    "Range",
+    "RetriableError",
+    "Schema",
+    "SchemaAndValue",
+    "SchemaBuilder",
+    "SinkConnector",
+    "SinkRecord",
+    "SinkTask",
+    "SinkTaskContext",
+    "SourceConnector",
+    "SourceRecord",
+    "SourceTask",
+    "SourceTaskContext",
+    "Struct",
+    "Task",
+    "TopicPartition",
+    "TransactionContext",
+    "Transformation",
+    "Type",
+    "ValidString",
+    "Width",
+]
