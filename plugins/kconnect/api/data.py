@@ -445,7 +445,27 @@ def java_to_string(value: Any) -> str:
         # Java prints byte[] as an identity hash ("[B@1b6d3586"); nothing stable to match, so we
         # print the bytes as Java's ByteBuffer would not either. Documented difference.
         return "[B@" + format(id(value) & 0xFFFFFFFF, "x")
+    if isinstance(value, _dt.date | _dt.time):
+        return _java_date_to_string(value)
     return str(value)
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _java_date_to_string(value: _dt.date | _dt.time) -> str:
+    """``java.util.Date.toString()`` (what Connect's Date/Time/Timestamp values are), in a UTC JVM."""
+    if isinstance(value, _dt.datetime):
+        moment = value.astimezone(_dt.UTC) if value.tzinfo is not None else value
+    elif isinstance(value, _dt.date):
+        moment = _dt.datetime(value.year, value.month, value.day)
+    else:
+        moment = _dt.datetime.combine(_EPOCH_DATE, value.replace(tzinfo=None))
+    return (
+        f"{_DAYS[moment.weekday()]} {_MONTHS[moment.month - 1]} {moment.day:02d} "
+        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d} UTC {moment.year}"
+    )
 
 
 def java_double_to_string(value: float) -> str:
@@ -478,4 +498,9 @@ def _shortest_digits(mag: float) -> tuple[str, int]:
     lead_zeros = len(int_part + frac) - len((int_part + frac).lstrip("0"))
     point = len(int_part) - lead_zeros - 1 + exp
     digits = digits.rstrip("0") or "0"
+    if len(digits) == 1:
+        # Java prints at least two digits and picks the two-digit decimal closest to the value
+        # (Double.MIN_VALUE is "4.9E-324", not "5.0E-324").
+        two = format(mag, ".1e")
+        digits, point = (two[0] + two[2]).rstrip("0") or "0", int(two.partition("e")[2])
     return digits, point
