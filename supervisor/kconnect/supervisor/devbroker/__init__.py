@@ -1,0 +1,1 @@
+"""Development/test Apache Kafka broker run from Maven Central jars (KRaft, single node)."""
