@@ -1,0 +1,1 @@
+"""Apache Kafka's converters, byte-compatible with Kafka 4.3.1 (see tests/vectors/converters.jsonl)."""
