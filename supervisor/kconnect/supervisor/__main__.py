@@ -1,0 +1,6 @@
+# Same as the `kconnect` console script (like `python -m gunicorn`).
+import sys
+
+from kconnect.supervisor.cli import main
+
+sys.exit(main())

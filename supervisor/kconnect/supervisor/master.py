@@ -1,0 +1,564 @@
+"""The supervisor's master loop (standalone mode).
+
+Shaped after gunicorn's arbiter: signal handlers only enqueue; one place reaps; every pass
+rebuilds the desired set of children from the herder's state and starts or stops processes to
+match. The master never holds a Kafka client and starts no threads, so forking is always safe;
+records never pass through it, only control messages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+import selectors
+import signal
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+
+from kconnect.ipc import messages as m
+from kconnect.ipc.codec import FrameError, FrameReader, Message, encode
+from kconnect.supervisor import restarts
+from kconnect.supervisor.children import (
+    ROLE_CONNECTOR,
+    ROLE_REST,
+    ROLE_SINK_TASK,
+    ROLE_SOURCE_TASK,
+    ROLE_VALIDATE,
+    Child,
+    describe_exit,
+    spawn_command,
+    spawn_worker_child,
+)
+from kconnect.supervisor.herder import (
+    FAILED,
+    PAUSED,
+    RUNNING,
+    TARGET_PAUSED,
+    TARGET_STARTED,
+    TARGET_STOPPED,
+    UNASSIGNED,
+    ConnectorEntry,
+    HerderError,
+    StandaloneHerder,
+    Status,
+    TaskSlot,
+)
+from kconnect.supervisor.offsets_file import OffsetsFile
+from kconnect.workers.connector_config import validation_error_message, validation_errors
+from kconnect.workers.worker_config import RestartPolicy
+
+logger = logging.getLogger(__name__)
+
+TICK_S = 0.25
+VALIDATION_TIMEOUT_S = 90.0
+# A child that sent nothing for this long is considered wedged and killed (its heartbeat is 1 s).
+HEARTBEAT_TIMEOUT_S = 30.0
+
+ReplyFn = Callable[[int, Any], None]
+
+
+class Master:
+    def __init__(
+        self,
+        *,
+        worker_props: dict[str, str],
+        herder: StandaloneHerder,
+        offsets: OffsetsFile,
+        policy_for: Callable[[dict[str, str]], RestartPolicy],
+        shutdown_timeout_ms: int,
+        rest_argv: list[str] | None,
+        control_path: str,
+        log_level: str = "INFO",
+    ) -> None:
+        self.worker_props = worker_props
+        self.herder = herder
+        self.offsets = offsets
+        self.policy_for = policy_for
+        self.shutdown_timeout_s = shutdown_timeout_ms / 1000.0
+        self.rest_argv = rest_argv
+        self.control_path = control_path
+        self.log_level = log_level
+        self.children: dict[int, Child] = {}
+        self.selector = selectors.DefaultSelector()
+        self.signals: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self.stopping_since: float | None = None
+        self.exit_code = 0
+        self.rest_child: Child | None = None
+        self.rest_restart_at = 0.0
+        self._wake_r, self._wake_w = os.pipe()
+        self.env = dict(os.environ)
+        self.env["KCONNECT_CONTROL_SOCKET"] = control_path
+        self.env["PYTHONUNBUFFERED"] = "1"
+
+    # --- setup -------------------------------------------------------------------------------
+    def install_signals(self) -> None:
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        signal.set_wakeup_fd(self._wake_w)
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD, signal.SIGHUP):
+            signal.signal(sig, self._enqueue_signal)
+        self.selector.register(self._wake_r, selectors.EVENT_READ, self._drain_wakeup)
+
+    def _enqueue_signal(self, signum: int, _frame: Any) -> None:
+        self.signals.put(signum)  # nothing else here: no logging, no I/O (gunicorn's rule)
+
+    def _drain_wakeup(self, _fd: Any) -> None:
+        with contextlib.suppress(BlockingIOError):
+            while os.read(self._wake_r, 512):
+                pass
+
+    def open_control_socket(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.control_path)
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        server.bind(self.control_path)
+        os.chmod(self.control_path, 0o600)
+        server.listen(64)
+        server.setblocking(False)
+        self.selector.register(server, selectors.EVENT_READ, self._accept_control)
+
+    # --- main loop ---------------------------------------------------------------------------
+    def run(self) -> int:
+        while True:
+            for key, _events in self.selector.select(TICK_S):
+                key.data(key.fileobj)
+            self._handle_signals()
+            self._reap()
+            if self.stopping_since is not None:
+                if self._stop_progress():
+                    break
+                continue
+            self._expire_deadlines()
+            self._reconcile()
+        self._cleanup()
+        return self.exit_code
+
+    def _handle_signals(self) -> None:
+        while True:
+            try:
+                signum = self.signals.get_nowait()
+            except queue.Empty:
+                return
+            if signum in (signal.SIGTERM, signal.SIGINT) and self.stopping_since is None:
+                logger.info("Received %s: stopping gracefully", signal.Signals(signum).name)
+                self._begin_stop()
+            elif signum in (signal.SIGTERM, signal.SIGINT):
+                logger.info("Second stop signal: killing remaining processes now")
+                for child in list(self.children.values()):
+                    child.kill()
+            # SIGCHLD needs nothing here: _reap runs every pass. SIGHUP: reserved for reload.
+
+    # --- the one place that reaps ---------------------------------------------------------------
+    def _reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            child = self.children.pop(pid, None)
+            if child is None:
+                continue
+            child.proc.returncode = os.waitstatus_to_exitcode(status)
+            if child.sock is not None:
+                # Deliver anything the child wrote before dying (its FAILED trace, final offsets).
+                self._read_child(child, drain=True)
+                with contextlib.suppress(KeyError, ValueError):
+                    self.selector.unregister(child.sock)
+                child.sock.close()
+            self._on_exit(child, status)
+
+    def _on_exit(self, child: Child, status: int) -> None:
+        if child.on_exit is not None:
+            child.on_exit(child, status)
+            return
+        if child.role == ROLE_REST:
+            self.rest_child = None
+            if self.stopping_since is None:
+                logger.error("REST server exited (%s); restarting it", describe_exit(status))
+                self.rest_restart_at = time.monotonic() + 1.0
+            return
+        entry = self.herder.connectors.get(child.connector)
+        if entry is None or child.stopping:
+            if entry is not None and child.role in (ROLE_SOURCE_TASK, ROLE_SINK_TASK):
+                slot = entry.tasks.get(child.task_id)
+                if slot is not None and slot.status.state != FAILED:
+                    slot.status = Status(UNASSIGNED)
+            return
+        trace = child.failure_trace or describe_exit(status)
+        ran_ms = int((time.monotonic() - child.started_at) * 1000)
+        if child.role == ROLE_CONNECTOR:
+            entry.status = Status(FAILED, trace.replace("Task process", "Connector process"))
+            logger.error("Connector %s failed: %s", entry.name, entry.status.trace)
+            return
+        slot = entry.tasks.setdefault(child.task_id, TaskSlot())
+        slot.status = Status(FAILED, trace)
+        decision = restarts.after_failure(entry.policy, slot.attempts, ran_ms)
+        slot.attempts = decision.attempts
+        if decision.restart:
+            slot.restart_at = time.monotonic() + decision.delay_ms / 1000.0
+            logger.warning(
+                "Task %s-%d failed (%s); restarting in %d ms (attempt %d)",
+                entry.name,
+                child.task_id,
+                trace.splitlines()[-1] if trace else "",
+                decision.delay_ms,
+                decision.attempts,
+            )
+        else:
+            slot.given_up = True
+            slot.restart_at = None
+            logger.error("Task %s-%d failed and will not be restarted automatically", entry.name, child.task_id)
+
+    # --- child messages -----------------------------------------------------------------------
+    def _read_child(self, child: Child, drain: bool = False) -> None:
+        assert child.sock is not None
+        while True:
+            try:
+                data = child.sock.recv(65536)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                data = b""
+            if not data:
+                if not drain:
+                    with contextlib.suppress(KeyError, ValueError):
+                        self.selector.unregister(child.sock)
+                return
+            child.last_heartbeat = time.monotonic()
+            try:
+                for msg in child.reader.feed(data):
+                    self._on_child_message(child, msg)
+            except FrameError:
+                logger.exception("Bad frame from %s pid %d; killing it", child.role, child.pid)
+                child.kill()
+                return
+
+    def _on_child_message(self, child: Child, msg: Message) -> None:
+        if child.on_message is not None:
+            child.on_message(child, msg)
+            return
+        kind = msg["type"]
+        entry = self.herder.connectors.get(child.connector)
+        if kind == m.OFFSETS:
+            # Persist even if the connector was deleted meanwhile: these records reached Kafka.
+            self.offsets.update(msg["offsets"])
+            return
+        if kind == m.FAILED:
+            child.failure_trace = msg.get("trace")
+            return
+        if entry is None or child.stopping:
+            return
+        if kind == m.HELLO:
+            child.hello = True
+            state = PAUSED if entry.target == TARGET_PAUSED else RUNNING
+            if child.role == ROLE_CONNECTOR:
+                entry.status = Status(state)
+            else:
+                slot = entry.tasks.setdefault(child.task_id, TaskSlot())
+                slot.status = Status(state)
+                if entry.target == TARGET_PAUSED:
+                    child.send({"type": m.PAUSE})
+        elif kind == m.TASK_CONFIGS:
+            configs = [dict(c) for c in msg["configs"]]
+            if configs != entry.task_configs:
+                logger.info("Connector %s generated %d task config(s)", entry.name, len(configs))
+                entry.task_configs = configs
+                # Tasks with changed configs restart; surplus tasks stop (Kafka Connect's rule).
+                for other in self.children.values():
+                    if other.connector == entry.name and other.role in (ROLE_SOURCE_TASK, ROLE_SINK_TASK):
+                        self._stop_child(other)
+                entry.tasks = {i: entry.tasks.get(i, TaskSlot()) for i in range(len(configs))}
+        elif kind == m.HEARTBEAT:
+            child.stats = msg.get("stats") or {}
+
+    # --- control socket (REST processes) ------------------------------------------------------
+    def _accept_control(self, server: socket.socket) -> None:
+        try:
+            conn, _ = server.accept()
+        except BlockingIOError:
+            return
+        conn.setblocking(False)
+        reader = FrameReader()
+        self.selector.register(conn, selectors.EVENT_READ, lambda c: self._read_control(c, reader))
+
+    def _read_control(self, conn: socket.socket, reader: FrameReader) -> None:
+        try:
+            data = conn.recv(65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self.selector.unregister(conn)
+            conn.close()
+            return
+        try:
+            for msg in reader.feed(data):
+                self._on_request(conn, msg)
+        except FrameError:
+            self.selector.unregister(conn)
+            conn.close()
+
+    def _on_request(self, conn: socket.socket, msg: Message) -> None:
+        request_id = msg.get("id")
+
+        def reply(status: int, body: Any) -> None:
+            frame = encode({"type": m.REPLY, "id": request_id, "status": status, "body": body})
+            with contextlib.suppress(OSError):
+                conn.setblocking(True)
+                conn.sendall(frame)
+                conn.setblocking(False)
+
+        try:
+            self.dispatch(msg.get("op", ""), msg.get("args") or {}, reply)
+        except HerderError as e:
+            reply(e.code, {"error_code": e.code, "message": e.message})
+        except Exception as e:  # a bug must not take the supervisor down
+            logger.exception("Request %s failed", msg.get("op"))
+            reply(500, {"error_code": 500, "message": str(e)})
+
+    def dispatch(self, op: str, args: dict[str, Any], reply: ReplyFn) -> None:
+        h = self.herder
+        if op == "server_info":
+            reply(200, h.server_info())
+        elif op == "list_connectors":
+            reply(200, h.list_connectors(list(args.get("expand") or [])))
+        elif op == "connector_info":
+            reply(200, h.connector_info(args["name"]))
+        elif op == "connector_config":
+            reply(200, h.connector_config(args["name"]))
+        elif op == "connector_status":
+            reply(200, h.connector_status(args["name"]))
+        elif op == "create_connector":
+            self.create_connector(args["name"], args["config"], args.get("initial_state"), reply)
+        elif op == "delete_connector":
+            h.delete_connector(args["name"])
+            self._stop_connector_processes(args["name"])
+            reply(204, None)
+        elif op == "validate":
+            self.validate(
+                args["config"],
+                lambda infos, err: reply(400, {"error_code": 400, "message": err}) if err else reply(200, infos),
+            )
+        else:
+            raise HerderError(404, "HTTP 404 Not Found")
+
+    # --- connector creation (validation runs in a child with a deadline) ----------------------
+    def validate(self, config: dict[str, str], done: Callable[[dict[str, Any] | None, str | None], None]) -> None:
+        if not config.get("connector.class"):
+            done(None, "Connector config contains no connector type")
+            return
+        child = spawn_worker_child(
+            ROLE_VALIDATE,
+            config.get("name", ""),
+            -1,
+            {
+                "connector": config.get("name", ""),
+                "task_id": -1,
+                "worker": self.worker_props,
+                "connector_config": config,
+                "log_level": self.log_level,
+            },
+            self.env,
+        )
+        child.deadline = time.monotonic() + VALIDATION_TIMEOUT_S
+        answered = False
+
+        def on_message(c: Child, msg: Message) -> None:
+            nonlocal answered
+            if msg["type"] == m.VALIDATED and not answered:
+                answered = True
+                done(msg.get("infos"), msg.get("error"))
+
+        def on_exit(c: Child, status: int) -> None:
+            nonlocal answered
+            if not answered:
+                answered = True
+                if c.deadline is not None and time.monotonic() >= c.deadline:
+                    done(None, "Request timed out")
+                else:
+                    done(None, c.failure_trace or describe_exit(status).replace("Task process", "Validation"))
+
+        child.on_message = on_message
+        child.on_exit = on_exit
+        self._track(child)
+
+    def create_connector(self, name: str, config: dict[str, str], initial_state: str | None, reply: ReplyFn) -> None:
+        self.herder.check_new(name)
+
+        def validated(infos: dict[str, Any] | None, error: str | None) -> None:
+            if error is not None or infos is None:
+                reply(400, {"error_code": 400, "message": error})
+                return
+            if validation_errors(infos):
+                reply(400, {"error_code": 400, "message": validation_error_message(infos)})
+                return
+            try:
+                info = self.add_connector(name, config, infos, initial_state)
+            except HerderError as e:
+                reply(e.code, {"error_code": e.code, "message": e.message})
+                return
+            reply(201, info)
+
+        self.validate(config, validated)
+
+    def add_connector(
+        self, name: str, config: dict[str, str], infos: dict[str, Any], initial_state: str | None
+    ) -> dict[str, Any]:
+        target = {
+            None: TARGET_STARTED,
+            "RUNNING": TARGET_STARTED,
+            "PAUSED": TARGET_PAUSED,
+            "STOPPED": TARGET_STOPPED,
+        }.get((initial_state or "").upper() or None, TARGET_STARTED)
+        entry = ConnectorEntry(
+            name=name,
+            config=dict(config),
+            type=str(infos.get("connector_type", "unknown")),
+            version=str(infos.get("connector_version", "unknown")),
+            target=target,
+            policy=self.policy_for(config),
+        )
+        if target == TARGET_STOPPED:
+            entry.status = Status("STOPPED")
+        return self.herder.add_connector(entry)
+
+    # --- reconciliation: make processes match the herder ----------------------------------------
+    def _reconcile(self) -> None:
+        now = time.monotonic()
+        if self.rest_argv is not None and self.rest_child is None and now >= self.rest_restart_at:
+            self.rest_child = spawn_command(ROLE_REST, self.rest_argv, self.env)
+            self.children[self.rest_child.pid] = self.rest_child
+        running: dict[tuple[str, int], Child] = {}
+        connectors_running: set[str] = set()
+        for child in self.children.values():
+            if child.stopping:
+                continue
+            if child.role == ROLE_CONNECTOR:
+                connectors_running.add(child.connector)
+            elif child.role in (ROLE_SOURCE_TASK, ROLE_SINK_TASK):
+                running[child.key] = child
+        for entry in self.herder.connectors.values():
+            if entry.target == TARGET_STOPPED:
+                continue
+            if entry.name not in connectors_running and entry.status.state != FAILED:
+                self._start_connector(entry)
+            for task_id, task_config in enumerate(entry.task_configs or []):
+                if (entry.name, task_id) in running:
+                    continue
+                slot = entry.tasks.setdefault(task_id, TaskSlot())
+                if slot.given_up or (slot.restart_at is not None and now < slot.restart_at):
+                    continue
+                if slot.restart_at is not None:
+                    slot.restarts += 1
+                    slot.restart_at = None
+                self._start_task(entry, task_id, task_config)
+
+    def _start_connector(self, entry: ConnectorEntry) -> None:
+        child = spawn_worker_child(
+            ROLE_CONNECTOR,
+            entry.name,
+            -1,
+            {
+                "connector": entry.name,
+                "task_id": -1,
+                "worker": self.worker_props,
+                "connector_config": entry.config,
+                "log_level": self.log_level,
+            },
+            self.env,
+        )
+        self._track(child)
+
+    def _start_task(self, entry: ConnectorEntry, task_id: int, task_config: dict[str, str]) -> None:
+        role = ROLE_SOURCE_TASK if entry.type == "source" else ROLE_SINK_TASK
+        bootstrap: Message = {
+            "connector": entry.name,
+            "task_id": task_id,
+            "worker": self.worker_props,
+            "connector_config": entry.config,
+            "task_config": task_config,
+            "log_level": self.log_level,
+        }
+        if role == ROLE_SOURCE_TASK:
+            bootstrap["offsets"] = self.offsets.for_connector(entry.name)
+        child = spawn_worker_child(role, entry.name, task_id, bootstrap, self.env)
+        self._track(child)
+        logger.info("Started task %s-%d as pid %d", entry.name, task_id, child.pid)
+
+    def _track(self, child: Child) -> None:
+        self.children[child.pid] = child
+        if child.sock is not None:
+            self.selector.register(child.sock, selectors.EVENT_READ, lambda s, c=child: self._read_child(c))
+
+    def _stop_child(self, child: Child) -> None:
+        if child.stopping:
+            return
+        child.stopping = True
+        child.kill_at = time.monotonic() + self.shutdown_timeout_s
+        if not child.send({"type": m.STOP}):
+            child.signal(signal.SIGTERM)
+
+    def _stop_connector_processes(self, name: str) -> None:
+        for child in list(self.children.values()):
+            if child.connector == name and child.role != ROLE_VALIDATE:
+                self._stop_child(child)
+
+    def _expire_deadlines(self) -> None:
+        now = time.monotonic()
+        for child in list(self.children.values()):
+            if child.kill_at is not None and now >= child.kill_at:
+                logger.warning("%s pid %d did not stop in time; killing it", child.role, child.pid)
+                child.kill()
+                child.kill_at = None
+            elif child.deadline is not None and now >= child.deadline:
+                child.kill()
+                child.deadline = now + 3600  # killed once; on_exit reports the timeout
+            elif (
+                child.sock is not None
+                and child.role in (ROLE_SOURCE_TASK, ROLE_SINK_TASK, ROLE_CONNECTOR)
+                and now - child.last_heartbeat > HEARTBEAT_TIMEOUT_S
+            ):
+                logger.error(
+                    "%s pid %d sent no heartbeat for %.0f s; killing it",
+                    child.role,
+                    child.pid,
+                    now - child.last_heartbeat,
+                )
+                child.failure_trace = f"Task process stopped responding (no heartbeat for {HEARTBEAT_TIMEOUT_S:.0f} s)"
+                child.kill()
+                child.last_heartbeat = now
+
+    # --- graceful vs quick stop -----------------------------------------------------------------
+    def _begin_stop(self) -> None:
+        self.stopping_since = time.monotonic()
+        for child in list(self.children.values()):
+            if child.role == ROLE_REST:
+                child.signal(signal.SIGTERM)
+                child.stopping = True
+                child.kill_at = time.monotonic() + self.shutdown_timeout_s
+            else:
+                self._stop_child(child)
+
+    def _stop_progress(self) -> bool:
+        """Graceful stop: tasks drain and commit; past the timeout the rest is killed."""
+        if not self.children:
+            return True
+        now = time.monotonic()
+        for child in list(self.children.values()):
+            if child.kill_at is not None and now >= child.kill_at:
+                logger.warning("%s pid %d did not stop within the graceful timeout; killing it", child.role, child.pid)
+                child.kill()
+                child.kill_at = None
+        return False
+
+    def _cleanup(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.control_path)
+        self.offsets.save()

@@ -1,0 +1,5 @@
+import sys
+
+from kconnect.workers.child import main
+
+sys.exit(main())

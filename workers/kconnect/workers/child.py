@@ -1,0 +1,163 @@
+"""Entry point of every task and connector process (started by fork+exec from the supervisor).
+
+``python -m kconnect.workers --fd N`` inherits one end of a socketpair as fd N, reads a
+``bootstrap`` message and runs the role it names. Kafka clients are created only here, after
+exec, so no librdkafka thread ever crosses a fork.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import socket
+import sys
+import traceback
+from collections.abc import Mapping
+from typing import Any
+
+from kconnect.ipc import messages as m
+from kconnect.ipc.codec import Channel
+from kconnect.workers.control import SupervisorLink
+
+logger = logging.getLogger("kconnect.workers")
+
+
+class _ContextFilter(logging.Filter):
+    """Stamps connector and task on every log line (Kafka Connect's LoggingContext)."""
+
+    def __init__(self, context: str) -> None:
+        super().__init__()
+        self.context = context
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.kcontext = self.context
+        return True
+
+
+def configure_logging(context: str, level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_ContextFilter(context))
+    handler.setFormatter(logging.Formatter("[%(asctime)s] %(levelname)s %(kcontext)s %(message)s (%(name)s)"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m kconnect.workers")
+    parser.add_argument("--fd", type=int, required=True)
+    parser.add_argument("--role", default="")  # informational, for ps
+    parser.add_argument("--connector", default="")
+    parser.add_argument("--task", default="")
+    args = parser.parse_args(argv)
+    # Terminal signals (Ctrl-C) go to the whole foreground group; the supervisor decides how we
+    # stop, so ignore SIGINT. SIGTERM from outside still means "stop now, cleanly".
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sock = socket.socket(fileno=args.fd)
+    channel = Channel(sock)
+    boot = channel.recv(timeout=30)
+    if boot is None or boot.get("type") != m.BOOTSTRAP:
+        return m.EXIT_BOOTSTRAP_FAILED
+    role = boot["role"]
+    name = boot["connector"]
+    context = f"[{name}|task-{boot['task_id']}]" if role.endswith("task") else f"[{name}|{role}]"
+    configure_logging(context, boot.get("log_level", "INFO"))
+    link = SupervisorLink(channel)
+    signal.signal(signal.SIGTERM, lambda *_: setattr(link, "stop_requested", True))
+    try:
+        if role == "connector":
+            from kconnect.workers.connector_runner import run_connector
+
+            run_connector(boot, link)
+        elif role == "validate":
+            from kconnect.workers.connector_runner import run_validation
+
+            run_validation(boot, link)
+        elif role == "probe":
+            run_probe(boot, link)
+        elif role in ("source_task", "sink_task"):
+            run_task(boot, link)
+        else:
+            raise ValueError(f"unknown role {role}")
+    except BaseException as e:
+        trace = "".join(traceback.format_exception(e))
+        logger.error("%s failed: %s", role, trace)
+        link.send({"type": m.FAILED, "trace": trace})
+        return m.EXIT_TASK_FAILED
+    finally:
+        logging.shutdown()
+    return m.EXIT_OK
+
+
+def run_task(boot: Mapping[str, Any], link: SupervisorLink) -> None:
+    from kconnect.plugins.registry import PluginRegistry
+    from kconnect.workers import clients
+    from kconnect.workers.conversion import Pipeline
+    from kconnect.workers.plumbing import build_pipeline, sink_subscription
+    from kconnect.workers.worker_config import WorkerConfig
+
+    worker = WorkerConfig.from_props(boot["worker"], log=False)
+    conn_config: dict[str, str] = boot["connector_config"]
+    task_config: dict[str, str] = boot["task_config"]
+    name: str = boot["connector"]
+    task_id: int = boot["task_id"]
+    registry = PluginRegistry.from_entry_points()
+    task_cls = registry.connector_class(conn_config["connector.class"]).task_class()
+    task = task_cls()
+    pipeline: Pipeline = build_pipeline(registry, worker, conn_config)
+    if boot["role"] == "source_task":
+        from kconnect.workers.source import SourceTaskRunner
+
+        SourceTaskRunner(
+            connector=name,
+            task=task,  # type: ignore[arg-type]
+            task_config=task_config,
+            producer_config=clients.producer_config(
+                worker, name, task_id, clients.connector_client_overrides(conn_config, "producer")
+            ),
+            pipeline=pipeline,
+            link=link,
+            stored_offsets=boot.get("offsets") or {},
+            offset_flush_interval_ms=worker.offset_flush_interval_ms,
+            shutdown_timeout_ms=worker.task_shutdown_graceful_timeout_ms,
+        ).run()
+    else:
+        from kconnect.workers.sink import SinkTaskRunner
+
+        consumer = clients.consumer_config(
+            worker, name, task_id, clients.connector_client_overrides(conn_config, "consumer")
+        )
+        topics, regex = sink_subscription(conn_config)
+        SinkTaskRunner(
+            connector=name,
+            task=task,  # type: ignore[arg-type]
+            task_config=task_config,
+            consumer_config=consumer.config,
+            batch_size=consumer.max_poll_records,
+            topics=topics,
+            topics_regex=regex,
+            pipeline=pipeline,
+            link=link,
+            offset_flush_interval_ms=worker.offset_flush_interval_ms,
+        ).run()
+
+
+def run_probe(boot: Mapping[str, Any], link: SupervisorLink) -> None:
+    """Reach Kafka once at worker start: proves bootstrap.servers and learns the cluster id."""
+    from confluent_kafka.admin import AdminClient
+
+    from kconnect.workers import clients
+    from kconnect.workers.worker_config import WorkerConfig
+
+    worker = WorkerConfig.from_props(boot["worker"], log=False)
+    admin = AdminClient(dict(clients.admin_config(worker, "kconnect-worker", 0, client_id="kconnect-worker-probe")))
+    metadata = admin.list_topics(timeout=float(boot.get("timeout_s", 60)))
+    link.send({"type": "probe", "cluster_id": metadata.cluster_id})
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+__all__ = ["main", "os"]

@@ -1,0 +1,48 @@
+"""Builds a task's converters (and, later, transforms) from the worker and connector configs.
+
+Kafka Connect's precedence: a converter class set in the connector config wins, configured with
+the connector's ``key.converter.*`` settings; otherwise the worker's class with the worker's
+settings. Each converter also gets ``converter.type`` (key, value or header).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from kconnect.plugins.registry import PluginRegistry
+from kconnect.workers.conversion import Pipeline
+from kconnect.workers.worker_config import WorkerConfig
+
+
+def _settings(prefix: str, source: Mapping[str, str]) -> dict[str, str]:
+    dotted = prefix + "."
+    return {k[len(dotted) :]: v for k, v in source.items() if k.startswith(dotted)}
+
+
+def _converter_source(
+    prefix: str, worker: WorkerConfig, connector: Mapping[str, str], worker_class: str
+) -> tuple[str, dict[str, str]]:
+    if connector.get(prefix):
+        return connector[prefix], _settings(prefix, connector)
+    return worker_class, _settings(prefix, worker.raw)
+
+
+def build_pipeline(registry: PluginRegistry, worker: WorkerConfig, connector: Mapping[str, str]) -> Pipeline:
+    key_name, key_settings = _converter_source("key.converter", worker, connector, worker.key_converter)
+    value_name, value_settings = _converter_source("value.converter", worker, connector, worker.value_converter)
+    header_name, header_settings = _converter_source("header.converter", worker, connector, worker.header_converter)
+    key = registry.converter_class(key_name)()
+    key.configure({**key_settings, "converter.type": "key"}, True)
+    value = registry.converter_class(value_name)()
+    value.configure({**value_settings, "converter.type": "value"}, False)
+    header = registry.header_converter_class(header_name)()
+    header.configure({**header_settings, "converter.type": "header"})
+    return Pipeline(key_converter=key, value_converter=value, header_converter=header)
+
+
+def sink_subscription(connector: Mapping[str, Any]) -> tuple[list[str], str | None]:
+    """The sink's ``topics`` list or ``topics.regex`` (validation guarantees exactly one is set)."""
+    regex = (connector.get("topics.regex") or "").strip() or None
+    topics = [t.strip() for t in (connector.get("topics") or "").split(",") if t.strip()]
+    return topics, regex
