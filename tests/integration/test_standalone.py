@@ -225,3 +225,58 @@ def test_sigterm_drains_and_exits_cleanly_leaving_no_processes(
 
 
 __all__ = ["subprocess", "sys"]
+
+
+def test_a_put_slower_than_max_poll_interval_keeps_the_group_membership(
+    tmp_path: Path, kafka_broker: KafkaBroker, unique_topic: str
+) -> None:
+    """put() sleeps 12 s with max.poll.interval.ms=7 s: the task keeps polling with its partitions
+    paused, so it is never kicked out of the group and nothing is redelivered."""
+    import json
+
+    from confluent_kafka import Producer
+
+    kafka_broker.create_topic(unique_topic, partitions=1)
+    producer = Producer({"bootstrap.servers": kafka_broker.bootstrap_servers})
+    for i in range(2000):
+        producer.produce(unique_topic, f"v{i}".encode())
+    producer.flush(30)
+    w = Worker(tmp_path, kafka_broker.bootstrap_servers, {
+        "consumer.session.timeout.ms": "6000", "consumer.heartbeat.interval.ms": "1000",
+        "consumer.max.poll.interval.ms": "7000"})
+    records, events = tmp_path / "records.txt", tmp_path / "events.jsonl"
+    try:
+        w.start()
+        w.create("slow", {"connector.class": "tests.support.plugins.RecordingSinkConnector", "tasks.max": "1",
+                          "topics": unique_topic, "record.file": str(records), "events.file": str(events),
+                          "first.put.sleep.ms": "12000"})
+        wait_for(lambda: count_lines(records) >= 2000, 90, "all records after the slow put")
+        time.sleep(2)  # a lost membership would show up as a revoke and redelivered duplicates
+        got = records.read_text().splitlines()
+        assert sorted(got, key=lambda v: int(v[1:])) == [f"v{i}" for i in range(2000)]
+        kinds = [json.loads(line)["event"] for line in events.read_text().splitlines()]
+        assert kinds == ["open", "slow-put-begin", "slow-put-end"], kinds
+        assert "max.poll.interval" not in w.log_tail(200)
+    finally:
+        w.stop()
+
+
+def test_worker_against_a_sasl_scram_broker(tmp_path: Path, kafka_sasl_broker: KafkaBroker, unique_topic: str) -> None:
+    """Java's client security keys in the worker file, translated to librdkafka, end to end."""
+    user, password = kafka_sasl_broker.sasl_username, kafka_sasl_broker.sasl_password
+    w = Worker(tmp_path, kafka_sasl_broker.sasl_bootstrap_servers, {
+        "security.protocol": "SASL_PLAINTEXT",
+        "sasl.mechanism": "SCRAM-SHA-256",
+        "sasl.jaas.config": "org.apache.kafka.common.security.scram.ScramLoginModule required "
+                            f'username="{user}" password="{password}";',
+    })
+    src, out = tmp_path / "in.txt", tmp_path / "out.txt"
+    src.write_text("".join(f"secure-{i}\n" for i in range(500)))
+    try:
+        w.start()
+        w.create("src", file_source("src", src, unique_topic))
+        w.create("sink", file_sink("sink", out, unique_topic))
+        wait_for(lambda: count_lines(out) >= 500, 60, "all lines through the SASL listener")
+        assert out.read_text().splitlines() == [f"secure-{i}" for i in range(500)]
+    finally:
+        w.stop()

@@ -65,10 +65,14 @@ class Worker:
         worker_file = self.work / "worker.properties"
         worker_file.write_text("".join(f"{k}={v}\n" for k, v in self.props.items()))
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        # Task processes import test plugins (tests.support.plugins) by dotted path.
+        repo = str(Path(__file__).resolve().parents[2])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")]))}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "kconnect.supervisor", "standalone", str(worker_file), *connector_files],
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            env=env,
         )
         if wait:
             self.wait_ready()

@@ -58,6 +58,7 @@ def test_consumer_defaults() -> None:
         "bootstrap.servers": "broker:9092",
         "group.id": "connect-my-conn",
         "client.id": "connector-consumer-my-conn-0",
+        "group.instance.id": "connect-my-conn-0",
         "enable.auto.commit": "false",
         "auto.offset.reset": "earliest",
         "isolation.level": "read_uncommitted",

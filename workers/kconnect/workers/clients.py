@@ -819,6 +819,12 @@ def consumer_config(
         # Java's consumers read uncommitted records unless told otherwise; librdkafka's default is read_committed.
         "isolation.level": "read_uncommitted",
     }
+    if task_id is not None:
+        # Static membership (beyond Java's defaults): a task process restarted after a crash rejoins
+        # under the same id and gets its partitions back at once, without a group rebalance and
+        # without waiting out the session timeout. Trade-off: a member that goes away for good
+        # (fewer tasks) keeps its partitions until session.timeout.ms expires.
+        defaults["group.instance.id"] = f"{defaults['group.id']}-{task_id}"
     java, origins = _gather(worker, "consumer", defaults, overrides)
     conf, max_poll = translate(java, "consumer", origins)
     conf.setdefault("queued.max.messages.kbytes", str(CONSUMER_QUEUE_KBYTES))

@@ -1,0 +1,72 @@
+"""Small connectors used by integration tests, loaded by task processes through their dotted path."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+
+from kconnect.api import ConfigDef, ConfigType, SinkConnector, SinkRecord, SinkTask, TopicPartition
+
+
+class RecordingSinkConnector(SinkConnector):
+    """Appends each value to ``record.file`` and partition open/close events to ``events.file``;
+    the first ``put`` sleeps ``first.put.sleep.ms`` to stand for a slow external system."""
+
+    class_name = "tests.support.plugins.RecordingSinkConnector"
+
+    @classmethod
+    def config_def(cls) -> ConfigDef:
+        return (
+            ConfigDef()
+            .define("record.file", ConfigType.STRING)
+            .define("events.file", ConfigType.STRING)
+            .define("first.put.sleep.ms", ConfigType.LONG, 0)
+        )
+
+    def start(self, props: Mapping[str, str]) -> None:
+        self.props = dict(props)
+
+    @classmethod
+    def task_class(cls) -> type[SinkTask]:
+        return RecordingSinkTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [dict(self.props) for _ in range(max_tasks)]
+
+    def stop(self) -> None:
+        pass
+
+
+class RecordingSinkTask(SinkTask):
+    def start(self, props: Mapping[str, str]) -> None:
+        self.records = open(props["record.file"], "a", encoding="utf-8")  # noqa: SIM115
+        self.events = open(props["events.file"], "a", encoding="utf-8")  # noqa: SIM115
+        self.sleep_s = int(props.get("first.put.sleep.ms", "0")) / 1000.0
+
+    def _event(self, kind: str, partitions: Sequence[TopicPartition]) -> None:
+        self.events.write(json.dumps({"event": kind, "partitions": [[p.topic, p.partition] for p in partitions],
+                                      "t": time.time()}) + "\n")
+        self.events.flush()
+
+    def open(self, partitions: Sequence[TopicPartition]) -> None:
+        self._event("open", partitions)
+
+    def close(self, partitions: Sequence[TopicPartition]) -> None:
+        self._event("close", partitions)
+
+    def put(self, records: Sequence[SinkRecord]) -> None:
+        if records and self.sleep_s:
+            self._event("slow-put-begin", [])
+            time.sleep(self.sleep_s)
+            self.sleep_s = 0
+            self._event("slow-put-end", [])
+        for r in records:
+            self.records.write(f"{r.value}\n")
+
+    def flush(self, current_offsets: Mapping[TopicPartition, int]) -> None:
+        self.records.flush()
+
+    def stop(self) -> None:
+        self.records.close()
+        self.events.close()
