@@ -241,15 +241,29 @@ def test_a_put_slower_than_max_poll_interval_keeps_the_group_membership(
     for i in range(2000):
         producer.produce(unique_topic, f"v{i}".encode())
     producer.flush(30)
-    w = Worker(tmp_path, kafka_broker.bootstrap_servers, {
-        "consumer.session.timeout.ms": "6000", "consumer.heartbeat.interval.ms": "1000",
-        "consumer.max.poll.interval.ms": "7000"})
+    w = Worker(
+        tmp_path,
+        kafka_broker.bootstrap_servers,
+        {
+            "consumer.session.timeout.ms": "6000",
+            "consumer.heartbeat.interval.ms": "1000",
+            "consumer.max.poll.interval.ms": "7000",
+        },
+    )
     records, events = tmp_path / "records.txt", tmp_path / "events.jsonl"
     try:
         w.start()
-        w.create("slow", {"connector.class": "tests.support.plugins.RecordingSinkConnector", "tasks.max": "1",
-                          "topics": unique_topic, "record.file": str(records), "events.file": str(events),
-                          "first.put.sleep.ms": "12000"})
+        w.create(
+            "slow",
+            {
+                "connector.class": "tests.support.plugins.RecordingSinkConnector",
+                "tasks.max": "1",
+                "topics": unique_topic,
+                "record.file": str(records),
+                "events.file": str(events),
+                "first.put.sleep.ms": "12000",
+            },
+        )
         wait_for(lambda: count_lines(records) >= 2000, 90, "all records after the slow put")
         time.sleep(2)  # a lost membership would show up as a revoke and redelivered duplicates
         got = records.read_text().splitlines()
@@ -264,12 +278,16 @@ def test_a_put_slower_than_max_poll_interval_keeps_the_group_membership(
 def test_worker_against_a_sasl_scram_broker(tmp_path: Path, kafka_sasl_broker: KafkaBroker, unique_topic: str) -> None:
     """Java's client security keys in the worker file, translated to librdkafka, end to end."""
     user, password = kafka_sasl_broker.sasl_username, kafka_sasl_broker.sasl_password
-    w = Worker(tmp_path, kafka_sasl_broker.sasl_bootstrap_servers, {
-        "security.protocol": "SASL_PLAINTEXT",
-        "sasl.mechanism": "SCRAM-SHA-256",
-        "sasl.jaas.config": "org.apache.kafka.common.security.scram.ScramLoginModule required "
-                            f'username="{user}" password="{password}";',
-    })
+    w = Worker(
+        tmp_path,
+        kafka_sasl_broker.sasl_bootstrap_servers,
+        {
+            "security.protocol": "SASL_PLAINTEXT",
+            "sasl.mechanism": "SCRAM-SHA-256",
+            "sasl.jaas.config": "org.apache.kafka.common.security.scram.ScramLoginModule required "
+            f'username="{user}" password="{password}";',
+        },
+    )
     src, out = tmp_path / "in.txt", tmp_path / "out.txt"
     src.write_text("".join(f"secure-{i}\n" for i in range(500)))
     try:
@@ -280,3 +298,69 @@ def test_worker_against_a_sasl_scram_broker(tmp_path: Path, kafka_sasl_broker: K
         assert out.read_text().splitlines() == [f"secure-{i}" for i in range(500)]
     finally:
         w.stop()
+
+
+def test_rest_shapes_of_the_standalone_endpoints(
+    tmp_path: Path, kafka_broker: KafkaBroker, worker: Worker, unique_topic: str
+) -> None:
+    import urllib.request
+
+    worker.start()
+    root = worker.rest.get("/")
+    assert set(root) == {"version", "commit", "kafka_cluster_id"}
+    assert root["kafka_cluster_id"] == kafka_broker.cluster_id
+    src = tmp_path / "in.txt"
+    src.write_text("a\n")
+    # Jackson coerces numbers to strings in config maps; tools rely on it.
+    body = {
+        "name": "s",
+        "config": {"connector.class": "FileStreamSource", "tasks.max": 1, "file": str(src), "topic": unique_topic},
+    }
+    req = urllib.request.Request(
+        worker.rest.base + "/connectors",
+        data=json_bytes(body),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        assert resp.status == 201
+        assert resp.headers["Location"] == f"{worker.rest.base}/connectors/s"
+        created = json_load(resp.read())
+    assert created == {
+        "name": "s",
+        "type": "source",
+        "tasks": [],
+        "config": {
+            "connector.class": "FileStreamSource",
+            "tasks.max": "1",
+            "file": str(src),
+            "topic": unique_topic,
+            "name": "s",
+        },
+    }
+    assert worker.rest.call("POST", "/connectors", body) == (
+        409,
+        {"error_code": 409, "message": "Connector s already exists"},
+    )
+    assert worker.rest.get("/connectors/") == ["s"]
+    status = wait_for(lambda: (s := worker.status("s"))["tasks"] and s, 30, "tasks in the status")
+    assert status["connector"]["worker_id"] == f"127.0.0.1:{worker.port}"
+    assert status["tasks"][0]["id"] == 0
+    assert status["tasks"][0]["worker_id"] == f"127.0.0.1:{worker.port}"
+    expanded = worker.rest.get("/connectors?expand=status&expand=info")
+    assert set(expanded["s"]) == {"status", "info"}
+    assert worker.rest.call("GET", "/nope") == (404, {"error_code": 404, "message": "HTTP 404 Not Found"})
+    status_code, _ = worker.rest.call("POST", "/connectors", b"name=x", content_type="text/plain")
+    assert status_code == 415
+
+
+def json_bytes(value: object) -> bytes:
+    import json
+
+    return json.dumps(value).encode()
+
+
+def json_load(raw: bytes) -> object:
+    import json
+
+    return json.loads(raw)

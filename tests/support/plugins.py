@@ -45,8 +45,10 @@ class RecordingSinkTask(SinkTask):
         self.sleep_s = int(props.get("first.put.sleep.ms", "0")) / 1000.0
 
     def _event(self, kind: str, partitions: Sequence[TopicPartition]) -> None:
-        self.events.write(json.dumps({"event": kind, "partitions": [[p.topic, p.partition] for p in partitions],
-                                      "t": time.time()}) + "\n")
+        self.events.write(
+            json.dumps({"event": kind, "partitions": [[p.topic, p.partition] for p in partitions], "t": time.time()})
+            + "\n"
+        )
         self.events.flush()
 
     def open(self, partitions: Sequence[TopicPartition]) -> None:

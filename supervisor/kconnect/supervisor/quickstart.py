@@ -89,7 +89,11 @@ def run_quickstart(argv: list[str]) -> int:
     files = _write_configs(work, broker.bootstrap_servers, rest_port)
     print(f"[quickstart] broker ready at {broker.bootstrap_servers}; starting kconnect standalone", flush=True)
     # fork+exec of a fresh interpreter: this process holds a Kafka client, the worker must not inherit it.
-    worker = subprocess.Popen([sys.executable, "-m", "kconnect.supervisor", "standalone", *files])
+    # Its own session: Ctrl-C reaches only us, and we ask the worker for a graceful stop (SIGTERM);
+    # a terminal SIGINT followed by our SIGTERM would read as "stop now" to the supervisor.
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "kconnect.supervisor", "standalone", *files], start_new_session=True
+    )
     print(
         f"[quickstart] REST API: curl http://127.0.0.1:{rest_port}/connectors?expand=status\n"
         f"[quickstart] pipeline: {work / 'input.txt'} -> topic connect-quickstart -> {work / 'output.txt'}\n"
