@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Mapping, Sequence
 
-from kconnect.api import ConfigDef, ConfigType, SinkConnector, SinkRecord, SinkTask, TopicPartition
+from kconnect.api import ConfigDef, ConfigType, ConfigValue, SinkConnector, SinkRecord, SinkTask, TopicPartition
+
+logger = logging.getLogger(__name__)
 
 
 class RecordingSinkConnector(SinkConnector):
@@ -63,6 +66,8 @@ class RecordingSinkTask(SinkTask):
             time.sleep(self.sleep_s)
             self.sleep_s = 0
             self._event("slow-put-end", [])
+        if records:
+            logger.debug("put %d records", len(records))
         for r in records:
             self.records.write(f"{r.value}\n")
 
@@ -72,3 +77,17 @@ class RecordingSinkTask(SinkTask):
     def stop(self) -> None:
         self.records.close()
         self.events.close()
+
+
+class HangingValidateConnector(RecordingSinkConnector):
+    """validate() blocks for ``hang.ms``: connector code the REST plane must never wait on."""
+
+    class_name = "tests.support.plugins.HangingValidateConnector"
+
+    @classmethod
+    def config_def(cls) -> ConfigDef:
+        return RecordingSinkConnector.config_def().define("hang.ms", ConfigType.LONG, 0)
+
+    def validate(self, configs: Mapping[str, str]) -> dict[str, ConfigValue]:
+        time.sleep(int(configs.get("hang.ms", "0")) / 1000.0)
+        return super().validate(configs)

@@ -59,6 +59,7 @@ def test_consumer_defaults() -> None:
         "group.id": "connect-my-conn",
         "client.id": "connector-consumer-my-conn-0",
         "group.instance.id": "connect-my-conn-0",
+        "session.timeout.ms": "10000",
         "enable.auto.commit": "false",
         "auto.offset.reset": "earliest",
         "isolation.level": "read_uncommitted",

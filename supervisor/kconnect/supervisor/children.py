@@ -25,6 +25,7 @@ ROLE_VALIDATE = "validate"
 ROLE_SOURCE_TASK = "source_task"
 ROLE_SINK_TASK = "sink_task"
 ROLE_PROBE = "probe"
+ROLE_ADMIN = "admin"
 ROLE_REST = "rest"
 
 
@@ -44,6 +45,7 @@ class Child:
     on_message: Callable[[Child, Message], None] | None = None
     on_exit: Callable[[Child, int], None] | None = None
     deadline: float | None = None  # for one-shot children (validation): killed past it
+    timed_out: bool = False  # killed because its deadline passed
     last_heartbeat: float = field(default_factory=time.monotonic)
     stats: dict[str, Any] = field(default_factory=dict)
 

@@ -156,6 +156,7 @@ def standalone(args: argparse.Namespace) -> int:
         shutdown_timeout_ms=worker.task_shutdown_graceful_timeout_ms,
         rest_argv=rest_argv,
         control_path=os.path.join(runtime_dir, "control.sock"),
+        operation_timeout_s=worker.get("kconnect.connector.operation.timeout.ms") / 1000.0,
     )
     master.open_control_socket()
     master.install_signals()

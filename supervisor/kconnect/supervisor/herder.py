@@ -72,6 +72,7 @@ class ConnectorEntry:
     tasks: dict[int, TaskSlot] = field(default_factory=dict)
     policy: RestartPolicy = field(default_factory=RestartPolicy)
     created_at: float = field(default_factory=time.time)
+    active_topics: set[str] = field(default_factory=set)  # KIP-558: topics seen in use since the last reset
 
     def info(self) -> dict[str, Any]:
         return {

@@ -23,6 +23,7 @@ from kconnect.ipc import messages as m
 from kconnect.ipc.codec import FrameError, FrameReader, Message, encode
 from kconnect.supervisor import restarts
 from kconnect.supervisor.children import (
+    ROLE_ADMIN,
     ROLE_CONNECTOR,
     ROLE_REST,
     ROLE_SINK_TASK,
@@ -48,13 +49,15 @@ from kconnect.supervisor.herder import (
     TaskSlot,
 )
 from kconnect.supervisor.offsets_file import OffsetsFile
-from kconnect.workers.connector_config import validation_error_message, validation_errors
+from kconnect.supervisor.operations import Operations
 from kconnect.workers.worker_config import RestartPolicy
 
 logger = logging.getLogger(__name__)
 
 TICK_S = 0.25
 VALIDATION_TIMEOUT_S = 90.0
+# Admin operations (plugin listings, offsets) wait on Kafka, not connector code: Java's REST timeout.
+REST_REQUEST_TIMEOUT_S = 90.0
 # A child that sent nothing for this long is considered wedged and killed (its heartbeat is 1 s).
 HEARTBEAT_TIMEOUT_S = 30.0
 
@@ -73,7 +76,9 @@ class Master:
         rest_argv: list[str] | None,
         control_path: str,
         log_level: str = "INFO",
+        operation_timeout_s: float = VALIDATION_TIMEOUT_S,
     ) -> None:
+        self.operation_timeout_s = operation_timeout_s
         self.worker_props = worker_props
         self.herder = herder
         self.offsets = offsets
@@ -90,6 +95,8 @@ class Master:
         self.rest_child: Child | None = None
         self.rest_restart_at = 0.0
         self._wake_r, self._wake_w = os.pipe()
+        self.ops = Operations(self)
+        self.exit_waiters: list[tuple[set[int], Callable[[], None]]] = []
         self.env = dict(os.environ)
         self.env["KCONNECT_CONTROL_SOCKET"] = control_path
         self.env["PYTHONUNBUFFERED"] = "1"
@@ -172,6 +179,11 @@ class Master:
                     self.selector.unregister(child.sock)
                 child.sock.close()
             self._on_exit(child, status)
+            for pids, callback in list(self.exit_waiters):
+                pids.discard(pid)
+                if not pids:
+                    self.exit_waiters.remove((pids, callback))
+                    callback()
 
     def _on_exit(self, child: Child, status: int) -> None:
         if child.on_exit is not None:
@@ -265,6 +277,7 @@ class Master:
                 if entry.target == TARGET_PAUSED:
                     child.send({"type": m.PAUSE})
         elif kind == m.TASK_CONFIGS:
+            child.deadline = None
             configs = [dict(c) for c in msg["configs"]]
             if configs != entry.task_configs:
                 logger.info("Connector %s generated %d task config(s)", entry.name, len(configs))
@@ -272,10 +285,11 @@ class Master:
                 # Tasks with changed configs restart; surplus tasks stop (Kafka Connect's rule).
                 for other in self.children.values():
                     if other.connector == entry.name and other.role in (ROLE_SOURCE_TASK, ROLE_SINK_TASK):
-                        self._stop_child(other)
+                        self.stop_child(other)
                 entry.tasks = {i: entry.tasks.get(i, TaskSlot()) for i in range(len(configs))}
         elif kind == m.HEARTBEAT:
             child.stats = msg.get("stats") or {}
+            entry.active_topics.update(child.stats.get("topics") or ())
 
     # --- control socket (REST processes) ------------------------------------------------------
     def _accept_control(self, server: socket.socket) -> None:
@@ -324,30 +338,7 @@ class Master:
             reply(500, {"error_code": 500, "message": str(e)})
 
     def dispatch(self, op: str, args: dict[str, Any], reply: ReplyFn) -> None:
-        h = self.herder
-        if op == "server_info":
-            reply(200, h.server_info())
-        elif op == "list_connectors":
-            reply(200, h.list_connectors(list(args.get("expand") or [])))
-        elif op == "connector_info":
-            reply(200, h.connector_info(args["name"]))
-        elif op == "connector_config":
-            reply(200, h.connector_config(args["name"]))
-        elif op == "connector_status":
-            reply(200, h.connector_status(args["name"]))
-        elif op == "create_connector":
-            self.create_connector(args["name"], args["config"], args.get("initial_state"), reply)
-        elif op == "delete_connector":
-            h.delete_connector(args["name"])
-            self._stop_connector_processes(args["name"])
-            reply(204, None)
-        elif op == "validate":
-            self.validate(
-                args["config"],
-                lambda infos, err: reply(400, {"error_code": 400, "message": err}) if err else reply(200, infos),
-            )
-        else:
-            raise HerderError(404, "HTTP 404 Not Found")
+        self.ops.dispatch(op, args, reply)
 
     # --- connector creation (validation runs in a child with a deadline) ----------------------
     def validate(self, config: dict[str, str], done: Callable[[dict[str, Any] | None, str | None], None]) -> None:
@@ -367,7 +358,7 @@ class Master:
             },
             self.env,
         )
-        child.deadline = time.monotonic() + VALIDATION_TIMEOUT_S
+        child.deadline = time.monotonic() + self.operation_timeout_s
         answered = False
 
         def on_message(c: Child, msg: Message) -> None:
@@ -380,7 +371,7 @@ class Master:
             nonlocal answered
             if not answered:
                 answered = True
-                if c.deadline is not None and time.monotonic() >= c.deadline:
+                if c.timed_out:
                     done(None, "Request timed out")
                 else:
                     done(None, c.failure_trace or describe_exit(status).replace("Task process", "Validation"))
@@ -388,25 +379,6 @@ class Master:
         child.on_message = on_message
         child.on_exit = on_exit
         self._track(child)
-
-    def create_connector(self, name: str, config: dict[str, str], initial_state: str | None, reply: ReplyFn) -> None:
-        self.herder.check_new(name)
-
-        def validated(infos: dict[str, Any] | None, error: str | None) -> None:
-            if error is not None or infos is None:
-                reply(400, {"error_code": 400, "message": error})
-                return
-            if validation_errors(infos):
-                reply(400, {"error_code": 400, "message": validation_error_message(infos)})
-                return
-            try:
-                info = self.add_connector(name, config, infos, initial_state)
-            except HerderError as e:
-                reply(e.code, {"error_code": e.code, "message": e.message})
-                return
-            reply(201, info)
-
-        self.validate(config, validated)
 
     def add_connector(
         self, name: str, config: dict[str, str], infos: dict[str, Any], initial_state: str | None
@@ -438,8 +410,8 @@ class Master:
         running: dict[tuple[str, int], Child] = {}
         connectors_running: set[str] = set()
         for child in self.children.values():
-            if child.stopping:
-                continue
+            # A stopping child still owns its key: its replacement starts only after it exited,
+            # so two processes never run the same task at once.
             if child.role == ROLE_CONNECTOR:
                 connectors_running.add(child.connector)
             elif child.role in (ROLE_SOURCE_TASK, ROLE_SINK_TASK):
@@ -449,6 +421,8 @@ class Master:
                 continue
             if entry.name not in connectors_running and entry.status.state != FAILED:
                 self._start_connector(entry)
+                if entry.status.state == "RESTARTING":
+                    entry.status = Status(UNASSIGNED)
             for task_id, task_config in enumerate(entry.task_configs or []):
                 if (entry.name, task_id) in running:
                     continue
@@ -471,9 +445,12 @@ class Master:
                 "worker": self.worker_props,
                 "connector_config": entry.config,
                 "log_level": self.log_level,
+                "log_levels": self.ops.bootstrap_levels(),
             },
             self.env,
         )
+        # Connector code gets Kafka Connect's 90 s to start and produce task configs.
+        child.deadline = time.monotonic() + self.operation_timeout_s
         self._track(child)
 
     def _start_task(self, entry: ConnectorEntry, task_id: int, task_config: dict[str, str]) -> None:
@@ -485,6 +462,7 @@ class Master:
             "connector_config": entry.config,
             "task_config": task_config,
             "log_level": self.log_level,
+            "log_levels": self.ops.bootstrap_levels(),
         }
         if role == ROLE_SOURCE_TASK:
             bootstrap["offsets"] = self.offsets.for_connector(entry.name)
@@ -497,7 +475,7 @@ class Master:
         if child.sock is not None:
             self.selector.register(child.sock, selectors.EVENT_READ, lambda s, c=child: self._read_child(c))
 
-    def _stop_child(self, child: Child) -> None:
+    def stop_child(self, child: Child) -> None:
         if child.stopping:
             return
         child.stopping = True
@@ -505,10 +483,10 @@ class Master:
         if not child.send({"type": m.STOP}):
             child.signal(signal.SIGTERM)
 
-    def _stop_connector_processes(self, name: str) -> None:
+    def stop_connector_processes(self, name: str) -> None:
         for child in list(self.children.values()):
             if child.connector == name and child.role != ROLE_VALIDATE:
-                self._stop_child(child)
+                self.stop_child(child)
 
     def _expire_deadlines(self) -> None:
         now = time.monotonic()
@@ -518,8 +496,12 @@ class Master:
                 child.kill()
                 child.kill_at = None
             elif child.deadline is not None and now >= child.deadline:
+                if child.role == ROLE_CONNECTOR:
+                    limit = f"{self.operation_timeout_s:.0f} s"
+                    child.failure_trace = f"Connector process did not start and produce task configs within {limit}"
                 child.kill()
-                child.deadline = now + 3600  # killed once; on_exit reports the timeout
+                child.timed_out = True
+                child.deadline = None  # killed once; on_exit reports the timeout
             elif (
                 child.sock is not None
                 and child.role in (ROLE_SOURCE_TASK, ROLE_SINK_TASK, ROLE_CONNECTOR)
@@ -535,6 +517,66 @@ class Master:
                 child.kill()
                 child.last_heartbeat = now
 
+    def children_of(self, name: str, connector_only: bool = False, include_stopping: bool = False) -> list[Child]:
+        """Connector and task processes of connector ``name`` (by default only those not stopping)."""
+        roles = (ROLE_CONNECTOR,) if connector_only else (ROLE_CONNECTOR, ROLE_SOURCE_TASK, ROLE_SINK_TASK)
+        return [
+            c
+            for c in self.children.values()
+            if c.connector == name and c.role in roles and (include_stopping or not c.stopping)
+        ]
+
+    def run_admin(self, op: str, args: dict[str, Any], reply: ReplyFn) -> None:
+        """Run a one-shot admin operation in a child (plugin code or a Kafka client); reply with its result."""
+        child = spawn_worker_child(
+            ROLE_ADMIN,
+            "",
+            -1,
+            {
+                "connector": "",
+                "task_id": -1,
+                "worker": self.worker_props,
+                "op": op,
+                "args": args,
+                "log_level": self.log_level,
+            },
+            self.env,
+        )
+        child.deadline = time.monotonic() + REST_REQUEST_TIMEOUT_S
+        answered = False
+
+        def on_message(c: Child, msg: Message) -> None:
+            nonlocal answered
+            if msg["type"] == "result" and not answered:
+                answered = True
+                reply(int(msg["status"]), msg.get("body"))
+
+        def on_exit(c: Child, status: int) -> None:
+            nonlocal answered
+            if not answered:
+                answered = True
+                message = "Request timed out" if c.timed_out else (c.failure_trace or describe_exit(status))
+                reply(500, {"error_code": 500, "message": message})
+
+        child.on_message = on_message
+        child.on_exit = on_exit
+        self._track(child)
+
+    def when_exited(self, children: list[Child], callback: Callable[[], None]) -> None:
+        """Call ``callback`` once all ``children`` have been reaped (at once if there are none)."""
+        pids = {c.pid for c in children if c.pid in self.children}
+        if not pids:
+            callback()
+        else:
+            self.exit_waiters.append((pids, callback))
+
+    def broadcast_log_level(self, logger_name: str, level: int) -> None:
+        for child in self.children.values():
+            if child.role != ROLE_REST:
+                child.send(
+                    {"type": "set_log_level", "logger": None if logger_name == "root" else logger_name, "level": level}
+                )
+
     # --- graceful vs quick stop -----------------------------------------------------------------
     def _begin_stop(self) -> None:
         self.stopping_since = time.monotonic()
@@ -544,7 +586,7 @@ class Master:
                 child.stopping = True
                 child.kill_at = time.monotonic() + self.shutdown_timeout_s
             else:
-                self._stop_child(child)
+                self.stop_child(child)
 
     def _stop_progress(self) -> bool:
         """Graceful stop: tasks drain and commit; past the timeout the rest is killed."""

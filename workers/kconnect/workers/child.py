@@ -8,6 +8,7 @@ exec, so no librdkafka thread ever crosses a fork.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
@@ -64,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     name = boot["connector"]
     context = f"[{name}|task-{boot['task_id']}]" if role.endswith("task") else f"[{name}|{role}]"
     configure_logging(context, boot.get("log_level", "INFO"))
+    for logger_name, level in (boot.get("log_levels") or {}).items():
+        logging.getLogger(logger_name).setLevel(level)
     link = SupervisorLink(channel)
     signal.signal(signal.SIGTERM, lambda *_: setattr(link, "stop_requested", True))
     try:
@@ -75,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
             from kconnect.workers.connector_runner import run_validation
 
             run_validation(boot, link)
+        elif role == "admin":
+            from kconnect.workers.admin_ops import run_admin
+
+            run_admin(boot, link)
         elif role == "probe":
             run_probe(boot, link)
         elif role in ("source_task", "sink_task"):
@@ -130,6 +137,8 @@ def run_task(boot: Mapping[str, Any], link: SupervisorLink) -> None:
             worker, name, task_id, clients.connector_client_overrides(conn_config, "consumer")
         )
         topics, regex = sink_subscription(conn_config)
+        if consumer.config.get("group.instance.id") == f"{consumer.config['group.id']}-{task_id}":
+            consumer.config["group.instance.id"] = static_member_id(consumer.config["group.id"], task_id, topics, regex)
         SinkTaskRunner(
             connector=name,
             task=task,  # type: ignore[arg-type]
@@ -142,6 +151,20 @@ def run_task(boot: Mapping[str, Any], link: SupervisorLink) -> None:
             link=link,
             offset_flush_interval_ms=worker.offset_flush_interval_ms,
         ).run()
+
+
+def static_member_id(group: str, task_id: int, topics: list[str], regex: str | None) -> str:
+    """The sink task's ``group.instance.id``: stable across crash restarts, new when the subscription changes.
+
+    A static member does not leave the group when it stops, and a new consumer joining under the
+    same instance id inherits the old member's assignment. If a connector is re-created under the
+    same name with other topics, reusing the id would hand the new task the old topics' partitions;
+    folding the subscription into the id gives it a fresh membership instead.
+    """
+    import hashlib
+
+    digest = hashlib.sha256(json.dumps([sorted(topics), regex]).encode()).hexdigest()[:8]
+    return f"{group}-{task_id}-{digest}"
 
 
 def run_probe(boot: Mapping[str, Any], link: SupervisorLink) -> None:

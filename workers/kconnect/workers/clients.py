@@ -825,6 +825,9 @@ def consumer_config(
         # without waiting out the session timeout. Trade-off: a member that goes away for good
         # (fewer tasks) keeps its partitions until session.timeout.ms expires.
         defaults["group.instance.id"] = f"{defaults['group.id']}-{task_id}"
+        # Static members do not leave on close, so a member gone for good (a stopped connector, fewer
+        # tasks) holds its partitions until the session expires: keep that short (Java: 45 s).
+        defaults["session.timeout.ms"] = "10000"
     java, origins = _gather(worker, "consumer", defaults, overrides)
     conf, max_poll = translate(java, "consumer", origins)
     conf.setdefault("queued.max.messages.kbytes", str(CONSUMER_QUEUE_KBYTES))

@@ -98,21 +98,33 @@ class SinkTaskRunner:
         self.put_batches = 0
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="put")
         self._held: list[Any] = []  # messages that arrived while partitions were paused
+        self._closed = False
+        self._callback_error: BaseException | None = None
 
-    # --- rebalance callbacks (run inside consume/poll on this thread) --------------------------
+    # --- rebalance callbacks (run inside consume/poll/close on this thread) ----------------------
+    # An exception must never escape into librdkafka (it surfaces as a SystemError much later), so
+    # a failing callback is recorded and re-raised from the main loop.
     def _on_assign(self, consumer: Any, partitions: list[KafkaTopicPartition]) -> None:
-        added = [TopicPartition(p.topic, p.partition) for p in partitions]
-        self.assignment.update(added)
-        self.task.open(added)
+        try:
+            added = [TopicPartition(p.topic, p.partition) for p in partitions]
+            self.assignment.update(added)
+            self.task.open(added)
+        except BaseException as e:
+            self._callback_error = e
 
     def _on_revoke(self, consumer: Any, partitions: list[KafkaTopicPartition]) -> None:
-        revoked = [TopicPartition(p.topic, p.partition) for p in partitions]
-        self._commit(final=True)
-        self.task.close(revoked)
-        for tp in revoked:
-            self.assignment.discard(tp)
-            self.current.pop(tp, None)
-            self.committed.pop(tp, None)
+        if self._closed:
+            return  # shutdown already committed and closed every partition; the task is stopped
+        try:
+            revoked = [TopicPartition(p.topic, p.partition) for p in partitions]
+            self._commit(final=True)
+            self.task.close(revoked)
+            for tp in revoked:
+                self.assignment.discard(tp)
+                self.current.pop(tp, None)
+                self.committed.pop(tp, None)
+        except BaseException as e:
+            self._callback_error = e
 
     def run(self) -> None:
         self.task.initialize(SinkTaskContextImpl(self, self.task_config))
@@ -129,6 +141,8 @@ class SinkTaskRunner:
                     continue
                 msgs = self._held or self.consumer.consume(num_messages=self.batch_size, timeout=0.5)
                 self._held = []
+                if self._callback_error is not None:
+                    raise self._callback_error
                 records = self._convert(msgs)
                 if records:
                     self._deliver(records)
@@ -242,7 +256,12 @@ class SinkTaskRunner:
                 raise
 
     def stats(self) -> dict[str, Any]:
-        return {"records_put": self.records_put, "batches": self.put_batches, "partitions": len(self.assignment)}
+        return {
+            "records_put": self.records_put,
+            "batches": self.put_batches,
+            "partitions": len(self.assignment),
+            "topics": sorted({tp.topic for tp in self.assignment}),
+        }
 
     def _shutdown(self) -> None:
         # Drain: what put() accepted is flushed by pre_commit and committed; nothing beyond it.
@@ -253,6 +272,7 @@ class SinkTaskRunner:
                 self.task.close(sorted(self.assignment))
             except Exception:
                 logger.exception("SinkTask.close() raised")
+            self._closed = True
             try:
                 self.task.stop()
             except Exception:

@@ -90,6 +90,7 @@ class SourceTaskRunner:
         self.records_polled = 0
         self.records_written = 0
         self.batches = 0
+        self.topics: set[str] = set()
 
     def run(self) -> None:
         self.task.initialize(SourceTaskContextImpl(self.task_config, self.reader))
@@ -127,6 +128,8 @@ class SourceTaskRunner:
                 self._note_offset(batch, record)
                 continue
             topic, partition, key, value, headers, timestamp = converted
+            if topic not in self.topics:
+                self.topics.add(topic)
             batch.outstanding += 1
             while True:
                 try:
@@ -172,6 +175,7 @@ class SourceTaskRunner:
             "records_polled": self.records_polled,
             "batches": self.batches,
             "in_flight": self.submitted.in_flight,
+            "topics": sorted(self.topics),
         }
 
     def _shutdown(self) -> None:

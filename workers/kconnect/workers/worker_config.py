@@ -184,6 +184,7 @@ RESTART_INITIAL_BACKOFF_MS = "kconnect.task.restart.initial.backoff.ms"
 RESTART_MAX_BACKOFF_MS = "kconnect.task.restart.max.backoff.ms"
 RESTART_MAX_ATTEMPTS = "kconnect.task.restart.max.attempts"
 RESTART_RESET_WINDOW_MS = "kconnect.task.restart.reset.window.ms"
+OPERATION_TIMEOUT_MS = "kconnect.connector.operation.timeout.ms"
 
 RESTART_KEYS = (
     RESTART_ENABLE,
@@ -319,6 +320,16 @@ def _common_def() -> ConfigDef:
     )
     for key in restart_policy_keys():
         d.add(key)
+    d.define(
+        OPERATION_TIMEOUT_MS,
+        L,
+        90000,
+        validator=Range.at_least(1),
+        importance=Importance.LOW,
+        documentation="How long connector code (validate, start, task_configs) may take in its child process "
+        "before the request fails with 'Request timed out' (Java's fixed REST timeout is 90 s).",
+        group="kconnect",
+    )
     return d
 
 

@@ -98,30 +98,177 @@ async def create_connector(request: Request) -> Response:
     return render(status, info, {"Location": location})
 
 
+def _name(request: Request) -> str:
+    return str(request.path_params["name"])
+
+
+def _task(request: Request) -> int:
+    raw = str(request.path_params["task"])
+    if not raw.lstrip("-").isdigit():
+        raise RestError(404, "HTTP 404 Not Found")
+    return int(raw)
+
+
 async def get_connector(request: Request) -> Response:
-    return render(*await _call("connector_info", name=request.path_params["name"]))
+    return render(*await _call("connector_info", name=_name(request)))
 
 
 async def delete_connector(request: Request) -> Response:
-    return render(*await _call("delete_connector", name=request.path_params["name"]))
+    return render(*await _call("delete_connector", name=_name(request)))
 
 
 async def connector_config(request: Request) -> Response:
-    return render(*await _call("connector_config", name=request.path_params["name"]))
+    return render(*await _call("connector_config", name=_name(request)))
+
+
+async def put_connector_config(request: Request) -> Response:
+    name = _name(request)
+    config = _coerce_config(await _json_body(request))
+    if "name" in config and config["name"] != name:
+        raise RestError(
+            400, f"Connector name configuration ({config['name']}) doesn't match connector name in the URL ({name})"
+        )
+    status, info = await _call("put_config", name=name, config=config)
+    headers = {"Location": f"{request.base_url}connectors/{name}"} if status == 201 else None
+    return render(status, info, headers)
+
+
+async def patch_connector_config(request: Request) -> Response:
+    return render(*await _call("patch_config", name=_name(request), patch=_coerce_config(await _json_body(request))))
 
 
 async def connector_status(request: Request) -> Response:
-    return render(*await _call("connector_status", name=request.path_params["name"]))
+    return render(*await _call("connector_status", name=_name(request)))
+
+
+async def connector_tasks(request: Request) -> Response:
+    return render(*await _call("connector_tasks", name=_name(request)))
+
+
+async def tasks_config(request: Request) -> Response:
+    return render(*await _call("tasks_config", name=_name(request)))
+
+
+async def task_status(request: Request) -> Response:
+    return render(*await _call("task_status", name=_name(request), task=_task(request)))
+
+
+async def restart_task(request: Request) -> Response:
+    return render(*await _call("restart_task", name=_name(request), task=_task(request)))
+
+
+async def restart_connector(request: Request) -> Response:
+    q = request.query_params
+    return render(
+        *await _call(
+            "restart_connector",
+            name=_name(request),
+            include_tasks=q.get("includeTasks", "false"),
+            only_failed=q.get("onlyFailed", "false"),
+        )
+    )
+
+
+async def pause(request: Request) -> Response:
+    return render(*await _call("pause", name=_name(request)))
+
+
+async def resume(request: Request) -> Response:
+    return render(*await _call("resume", name=_name(request)))
+
+
+async def stop(request: Request) -> Response:
+    return render(*await _call("stop", name=_name(request)))
+
+
+async def get_offsets(request: Request) -> Response:
+    return render(*await _call("get_offsets", name=_name(request)))
+
+
+async def alter_offsets(request: Request) -> Response:
+    return render(*await _call("alter_offsets", name=_name(request), body=await _json_body(request)))
+
+
+async def reset_offsets(request: Request) -> Response:
+    return render(*await _call("reset_offsets", name=_name(request)))
+
+
+async def connector_topics(request: Request) -> Response:
+    return render(*await _call("connector_topics", name=_name(request)))
+
+
+async def reset_topics(request: Request) -> Response:
+    return render(*await _call("reset_topics", name=_name(request)))
+
+
+async def list_plugins(request: Request) -> Response:
+    connectors_only = request.query_params.get("connectorsOnly", "true").lower() != "false"
+    return render(*await _call("plugins", connectors_only=connectors_only))
+
+
+async def plugin_config(request: Request) -> Response:
+    return render(
+        *await _call("plugin_config", plugin=request.path_params["plugin"], version=request.query_params.get("version"))
+    )
+
+
+async def validate_config(request: Request) -> Response:
+    config = _coerce_config(await _json_body(request))
+    return render(*await _call("validate", config=config, plugin_type=request.path_params["plugin_type"]))
+
+
+async def health(request: Request) -> Response:
+    status, body = await call("health", {}, timeout=10)
+    return render(status, body)
+
+
+async def get_loggers(request: Request) -> Response:
+    return render(*await _call("get_loggers"))
+
+
+async def get_logger(request: Request) -> Response:
+    return render(*await _call("get_logger", logger=request.path_params["logger"]))
+
+
+async def set_logger(request: Request) -> Response:
+    body = await _json_body(request)
+    level = body.get("level") if isinstance(body, dict) else None
+    if not level:
+        raise RestError(400, "The log level must be specified in the request body")
+    scope = request.query_params.get("scope", "worker").lower()
+    return render(*await _call("set_logger", logger=request.path_params["logger"], level=str(level), scope=scope))
 
 
 ROUTES = [
     Route("/", root, methods=["GET"]),
+    Route("/health", health, methods=["GET"]),
     Route("/connectors", list_connectors, methods=["GET"]),
     Route("/connectors", create_connector, methods=["POST"]),
     Route("/connectors/{name}", get_connector, methods=["GET"]),
     Route("/connectors/{name}", delete_connector, methods=["DELETE"]),
     Route("/connectors/{name}/config", connector_config, methods=["GET"]),
+    Route("/connectors/{name}/config", put_connector_config, methods=["PUT"]),
+    Route("/connectors/{name}/config", patch_connector_config, methods=["PATCH"]),
     Route("/connectors/{name}/status", connector_status, methods=["GET"]),
+    Route("/connectors/{name}/tasks", connector_tasks, methods=["GET"]),
+    Route("/connectors/{name}/tasks-config", tasks_config, methods=["GET"]),  # removed in Java 4.x; kcctl calls it
+    Route("/connectors/{name}/tasks/{task}/status", task_status, methods=["GET"]),
+    Route("/connectors/{name}/tasks/{task}/restart", restart_task, methods=["POST"]),
+    Route("/connectors/{name}/restart", restart_connector, methods=["POST"]),
+    Route("/connectors/{name}/pause", pause, methods=["PUT"]),
+    Route("/connectors/{name}/resume", resume, methods=["PUT"]),
+    Route("/connectors/{name}/stop", stop, methods=["PUT"]),
+    Route("/connectors/{name}/offsets", get_offsets, methods=["GET"]),
+    Route("/connectors/{name}/offsets", alter_offsets, methods=["PATCH"]),
+    Route("/connectors/{name}/offsets", reset_offsets, methods=["DELETE"]),
+    Route("/connectors/{name}/topics", connector_topics, methods=["GET"]),
+    Route("/connectors/{name}/topics/reset", reset_topics, methods=["PUT"]),
+    Route("/connector-plugins", list_plugins, methods=["GET"]),
+    Route("/connector-plugins/{plugin}/config", plugin_config, methods=["GET"]),
+    Route("/connector-plugins/{plugin_type}/config/validate", validate_config, methods=["PUT"]),
+    Route("/admin/loggers", get_loggers, methods=["GET"]),
+    Route("/admin/loggers/{logger}", get_logger, methods=["GET"]),
+    Route("/admin/loggers/{logger}", set_logger, methods=["PUT"]),
 ]
 
 
