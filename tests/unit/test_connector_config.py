@@ -223,7 +223,9 @@ def test_kconnect_keys_only_when_supplied() -> None:
     assert names == [*SINK_KEYS[:-1], "kconnect.task.restart.max.attempts", "file"]
     assert infos["groups"] == ["Common", "Transforms", "Predicates", "Error Handling", "kconnect"]
     assert by_name(infos)["kconnect.task.restart.max.attempts"]["value"]["errors"] == [
-        "Invalid value x for configuration kconnect.task.restart.max.attempts: Not a number of type INT"
+        "Invalid value x for configuration kconnect.task.restart.max.attempts: Not a number of type INT",
+        # Apache's ConfigDef runs the validator on the (null) unparsable value too.
+        "Invalid value null for configuration kconnect.task.restart.max.attempts: Value must be non-null",
     ]
 
 

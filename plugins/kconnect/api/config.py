@@ -129,7 +129,8 @@ class ValidString:
 
 class NonEmptyString:
     def __call__(self, name: str, value: Any) -> None:
-        if value is None or value == "":
+        # Apache's accepts null: whether a key is required is checked separately.
+        if value == "":
             raise ConfigError(name, value, "String must be non-empty")
 
 
@@ -361,23 +362,24 @@ class ConfigDef:
         for key in self._keys.values():
             cv = ConfigValue(key.name)
             results[key.name] = cv
+            # As Apache's ConfigDef.validate: a value that failed to parse (or is missing) is null, and
+            # the validator still runs on it, so e.g. a Range adds "Value must be non-null".
+            value: Any = None
             if key.name in props:
                 raw = props[key.name]
                 if raw is None:
                     cv.add_error("Null value can not be supplied as the configuration value.")
-                    continue
-                try:
-                    value = parse_type(key.name, raw, key.type)
-                except ConfigError as e:
-                    cv.value = raw
-                    cv.add_error(str(e))
-                    continue
+                else:
+                    try:
+                        value = parse_type(key.name, raw, key.type)
+                        cv.value = value
+                    except ConfigError as e:
+                        cv.add_error(str(e))  # Java reports the value of an unparsable setting as null
             elif key.has_default:
                 value = parse_type(key.name, key.default, key.type)
+                cv.value = value
             else:
                 cv.add_error(f'Missing required configuration "{key.name}" which has no default value.')
-                continue
-            cv.value = value
             parsed[key.name] = value
             if key.validator is not None:
                 try:

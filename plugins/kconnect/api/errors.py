@@ -29,6 +29,7 @@ class ConfigError(ConnectError):
         if message is None:
             super().__init__(name)
         else:
-            super().__init__(f"Invalid value {value} for configuration {name}: {message}")
+            shown = "null" if value is None else ("true" if value is True else "false" if value is False else value)
+            super().__init__(f"Invalid value {shown} for configuration {name}: {message}")
         self.name = name
         self.value = value

@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from kconnect.api.records import SinkRecord, SourceRecord, TopicPartition
 
@@ -61,6 +61,9 @@ class SinkTaskContext(Protocol):
 
 
 class Task(ABC):
+    #: The class name reported as ``task.class`` in task configs (default: ``module.QualName``).
+    class_name: ClassVar[str] = ""
+
     @classmethod
     def version(cls) -> str:
         return "0.0.0"

@@ -124,7 +124,9 @@ class StandaloneHerder:
         return dict(self._get(name).config)
 
     def connector_status(self, name: str) -> dict[str, Any]:
-        entry = self._get(name)
+        entry = self.connectors.get(name)
+        if entry is None:
+            raise HerderError(404, f"No status found for connector {name}")
         tasks = []
         for task_id in range(len(entry.task_configs or [])):
             slot = entry.tasks.get(task_id) or TaskSlot()

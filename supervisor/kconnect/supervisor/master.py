@@ -97,6 +97,7 @@ class Master:
         self._wake_r, self._wake_w = os.pipe()
         self.ops = Operations(self)
         self.exit_waiters: list[tuple[set[int], Callable[[], None]]] = []
+        self.task_config_waiters: dict[str, list[Callable[[], None]]] = {}
         self.env = dict(os.environ)
         self.env["KCONNECT_CONTROL_SOCKET"] = control_path
         self.env["PYTHONUNBUFFERED"] = "1"
@@ -206,6 +207,7 @@ class Master:
         ran_ms = int((time.monotonic() - child.started_at) * 1000)
         if child.role == ROLE_CONNECTOR:
             entry.status = Status(FAILED, trace.replace("Task process", "Connector process"))
+            self.fire_task_config_waiters(entry.name)
             logger.error("Connector %s failed: %s", entry.name, entry.status.trace)
             return
         slot = entry.tasks.setdefault(child.task_id, TaskSlot())
@@ -287,6 +289,7 @@ class Master:
                     if other.connector == entry.name and other.role in (ROLE_SOURCE_TASK, ROLE_SINK_TASK):
                         self.stop_child(other)
                 entry.tasks = {i: entry.tasks.get(i, TaskSlot()) for i in range(len(configs))}
+            self.fire_task_config_waiters(entry.name)
         elif kind == m.HEARTBEAT:
             child.stats = msg.get("stats") or {}
             entry.active_topics.update(child.stats.get("topics") or ())
@@ -399,6 +402,8 @@ class Master:
         )
         if target == TARGET_STOPPED:
             entry.status = Status("STOPPED")
+        elif target == TARGET_PAUSED:
+            entry.status = Status(PAUSED)
         return self.herder.add_connector(entry)
 
     # --- reconciliation: make processes match the herder ----------------------------------------
@@ -419,6 +424,8 @@ class Master:
         for entry in self.herder.connectors.values():
             if entry.target == TARGET_STOPPED:
                 continue
+            if entry.target == TARGET_PAUSED and entry.task_configs is None and entry.name not in connectors_running:
+                continue  # created PAUSED: like Java, the connector starts (and makes tasks) only on resume
             if entry.name not in connectors_running and entry.status.state != FAILED:
                 self._start_connector(entry)
                 if entry.status.state == "RESTARTING":
@@ -561,6 +568,19 @@ class Master:
         child.on_message = on_message
         child.on_exit = on_exit
         self._track(child)
+
+    def when_task_configs(self, name: str, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once connector ``name`` has produced task configs (or failed, or is not
+        meant to run): Java's standalone herder answers create and update requests only then."""
+        entry = self.herder.connectors.get(name)
+        if entry is None or entry.target != TARGET_STARTED or entry.task_configs is not None:
+            callback()
+        else:
+            self.task_config_waiters.setdefault(name, []).append(callback)
+
+    def fire_task_config_waiters(self, name: str) -> None:
+        for callback in self.task_config_waiters.pop(name, []):
+            callback()
 
     def when_exited(self, children: list[Child], callback: Callable[[], None]) -> None:
         """Call ``callback`` once all ``children`` have been reaped (at once if there are none)."""

@@ -28,6 +28,7 @@ from kconnect.supervisor.herder import (
     TaskSlot,
 )
 from kconnect.workers.connector_config import validation_error_message, validation_errors
+from kconnect.workers.javafmt import java_map_string
 
 if TYPE_CHECKING:
     from kconnect.supervisor.master import Master
@@ -38,6 +39,8 @@ JAVA_LEVELS = ("ALL", "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "OFF")
 _PY_LEVEL = {"ALL": 1, "TRACE": 5, "DEBUG": 10, "INFO": 20, "WARN": 30, "ERROR": 40, "FATAL": 50, "OFF": 100}
 
 TIMED_OUT = "Request timed out"
+BAD_REQUEST = "org.apache.kafka.connect.runtime.rest.errors.BadRequestException: "
+CONNECT_EXCEPTION = "org.apache.kafka.connect.errors.ConnectException: "
 ALTERED = "The offsets for this connector have been altered successfully"
 RESET = "The offsets for this connector have been reset successfully"
 ALTERED_EXTERNAL = (
@@ -118,8 +121,9 @@ class Operations:
 
     def op_reset_topics(self, args: dict[str, Any], reply: ReplyFn) -> None:
         self._check_tracking(reset=True)
-        entry = self.herder._get(args["name"])
-        entry.active_topics.clear()
+        entry = self.herder.connectors.get(args["name"])
+        if entry is not None:  # Java answers 202 for unknown connectors too
+            entry.active_topics.clear()
         reply(202, None)
 
     def _check_tracking(self, reset: bool) -> None:
@@ -136,7 +140,8 @@ class Operations:
 
         def done(infos: dict[str, Any]) -> None:
             self.herder.check_new(name)
-            reply(201, self.master.add_connector(name, config, infos, args.get("initial_state")))
+            self.master.add_connector(name, config, infos, args.get("initial_state"))
+            self._reply_with_tasks(name, 201, reply)
 
         self._validated(config, reply, done)
 
@@ -146,9 +151,11 @@ class Operations:
 
         def done(infos: dict[str, Any]) -> None:
             if name not in self.herder.connectors:
-                reply(201, self.master.add_connector(name, config, infos, None))
+                self.master.add_connector(name, config, infos, None)
+                self._reply_with_tasks(name, 201, reply)
                 return
-            reply(200, self._replace_config(name, config, infos))
+            self._replace_config(name, config, infos)
+            self._reply_with_tasks(name, 200, reply)
 
         self._validated(config, reply, done)
 
@@ -166,11 +173,25 @@ class Operations:
                 400, f"Connector name configuration ({merged['name']}) doesn't match connector name in the URL ({name})"
             )
         merged["name"] = name
-        self._validated(merged, reply, lambda infos: reply(200, self._replace_config(name, merged, infos)))
 
-    def _replace_config(self, name: str, config: dict[str, str], infos: dict[str, Any]) -> dict[str, Any]:
+        def done(infos: dict[str, Any]) -> None:
+            self._replace_config(name, merged, infos)
+            self._reply_with_tasks(name, 200, reply)
+
+        self._validated(merged, reply, done)
+
+    def _reply_with_tasks(self, name: str, status: int, reply: ReplyFn) -> None:
+        """Answer with the ConnectorInfo once the connector generated its task configs, as Java does."""
+        snapshot = self.herder.connector_info(name)
+
+        def answer() -> None:
+            entry = self.herder.connectors.get(name)
+            reply(status, entry.info() if entry is not None else snapshot)
+
+        self.master.when_task_configs(name, answer)
+
+    def _replace_config(self, name: str, config: dict[str, str], infos: dict[str, Any]) -> None:
         entry = self.herder._get(name)
-        info = {**entry.info(), "config": dict(config)}
         entry.config = dict(config)
         entry.policy = self.master.policy_for(config)
         entry.type = str(infos.get("connector_type", entry.type))
@@ -178,11 +199,11 @@ class Operations:
         self.master.stop_connector_processes(name)
         entry.task_configs = None if entry.target != TARGET_STOPPED else []
         entry.tasks = {}
-        return info
 
     def op_delete_connector(self, args: dict[str, Any], reply: ReplyFn) -> None:
         self.herder.delete_connector(args["name"])
         self.master.stop_connector_processes(args["name"])
+        self.master.fire_task_config_waiters(args["name"])
         reply(204, None)
 
     def op_validate(self, args: dict[str, Any], reply: ReplyFn) -> None:
@@ -190,7 +211,7 @@ class Operations:
         plugin_type = args.get("plugin_type", "")
         connector_class = config.get("connector.class")
         if not connector_class:
-            raise HerderError(400, "Connector config contains no connector type")
+            raise HerderError(500, BAD_REQUEST + no_connector_type(config))
 
         def strip(s: str) -> str:
             return s[: -len("Connector")] if s.endswith("Connector") else s
@@ -202,8 +223,9 @@ class Operations:
 
         def done(infos: dict[str, Any] | None, error: str | None) -> None:
             if error is not None or infos is None:
-                code = 500 if error == TIMED_OUT else 400  # Java: a timed-out request is a 500
-                reply(code, {"error_code": code, "message": error})
+                # Java wraps validation failures of the request itself in a 500 here.
+                message = error if error == TIMED_OUT else BAD_REQUEST + str(error)
+                reply(500, {"error_code": 500, "message": message})
                 return
             reply(200, {k: v for k, v in infos.items() if k not in ("connector_type", "connector_version")})
 
@@ -212,7 +234,7 @@ class Operations:
     def _validated(self, config: dict[str, str], reply: ReplyFn, then: Callable[[dict[str, Any]], None]) -> None:
         """Validate ``config`` in a child; on success call ``then(infos)``, else reply 400 as Java does."""
         if not config.get("connector.class"):
-            raise HerderError(400, "Connector config contains no connector type")
+            raise HerderError(400, no_connector_type(config))
         for value in config.values():
             if value is None:
                 raise HerderError(
@@ -229,8 +251,10 @@ class Operations:
 
         def done(infos: dict[str, Any] | None, error: str | None) -> None:
             if error is not None or infos is None:
-                code = 500 if error == TIMED_OUT else 400  # Java: a timed-out request is a 500
-                reply(code, {"error_code": code, "message": error})
+                if error == TIMED_OUT:
+                    reply(500, {"error_code": 500, "message": error})
+                else:
+                    reply(400, {"error_code": 400, "message": CONNECT_EXCEPTION + str(error)})
                 return
             if validation_errors(infos):
                 reply(400, {"error_code": 400, "message": validation_error_message(infos)})
@@ -258,8 +282,9 @@ class Operations:
         entry = self._known(args["name"], "Unknown connector {name}")
         was = entry.target
         entry.target = TARGET_STARTED
+        if was == TARGET_STOPPED or not self.master.children_of(entry.name, connector_only=True):
+            entry.status = Status()  # UNASSIGNED until the connector process says hello
         if was == TARGET_STOPPED:
-            entry.status = Status()
             entry.task_configs = None
         for child in self.master.children_of(entry.name):
             child.send({"type": m.RESUME})
@@ -318,7 +343,7 @@ class Operations:
         name, task = args["name"], int(args["task"])
         entry = self._known(name, "Unknown connector: {name}")
         if not 0 <= task < len(entry.task_configs or []):
-            raise HerderError(404, f"Unknown task: {name}-{task}")
+            raise HerderError(404, f"Task {name}-{task} not found")
         self._restart_task(entry, task)
         reply(204, None)
 
@@ -406,10 +431,9 @@ class Operations:
     def op_get_loggers(self, args: dict[str, Any], reply: ReplyFn) -> None:
         import logging
 
-        out: dict[str, Any] = {"root": {"level": _java_level(logging.getLogger().level), "last_modified": None}}
-        for name, item in sorted(self.loggers.items()):
-            out[name] = dict(item)
-        reply(200, out)
+        loggers: dict[str, Any] = {name: dict(item) for name, item in self.loggers.items()}
+        loggers.setdefault("root", {"level": _java_level(logging.getLogger().level), "last_modified": None})
+        reply(200, dict(sorted(loggers.items())))
 
     def op_get_logger(self, args: dict[str, Any], reply: ReplyFn) -> None:
         import logging
@@ -427,9 +451,11 @@ class Operations:
 
         name, level = args["logger"], str(args.get("level") or "").upper()
         if level not in JAVA_LEVELS:
-            raise HerderError(400, f"Invalid log level '{args.get('level')}'.")
+            raise HerderError(404, f"invalid log level '{args.get('level')}'.")
         now = int(time.time() * 1000)
-        affected = [name] + [n for n in self.loggers if name != "root" and n.startswith(name + ".")]
+        # The logger and its known descendants; only those whose level actually changes are reported.
+        family = [name] + [n for n in self.loggers if name != "root" and n.startswith(name + ".")]
+        affected = [n for n in family if self.loggers.get(n, {}).get("level") != level]
         for n in affected:
             self.loggers[n] = {"level": level, "last_modified": now}
         logging.getLogger(None if name == "root" else name).setLevel(_PY_LEVEL[level])
@@ -441,6 +467,10 @@ class Operations:
 
     def bootstrap_levels(self) -> dict[str, int]:
         return {name: _PY_LEVEL[item["level"]] for name, item in self.loggers.items()}
+
+
+def no_connector_type(config: dict[str, Any]) -> str:
+    return f"Connector config {java_map_string(config)} contains no connector type"
 
 
 def _java_level(level: int) -> str:

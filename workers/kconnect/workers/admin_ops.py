@@ -55,15 +55,71 @@ def _plugin_config(boot: Mapping[str, Any], args: dict[str, Any]) -> tuple[int, 
     desc = _registry().describe_any(name)
     if desc is None:
         raise OpError(404, f"Unknown plugin {name}.")
-    if version not in (None, "", "latest") and version.strip("[]") != desc.version:
-        raise OpError(400, f"Plugin {name} version {version} is not installed; installed: {desc.version}")
+    if version not in (None, "", "latest"):
+        spec = parse_version_range(version)
+        if not spec.contains(desc.version):
+            raise OpError(
+                400,
+                f"Plugin {desc.class_name} not found that matches the version range {spec}, "
+                f"available versions: [{desc.version}]",
+            )
     cls = desc.plugin_class
     definition = cls.config_def()
     if desc.kind is PluginKind.CONNECTOR:
         ctype = connector_type(cls)
         if ctype in ("source", "sink"):
-            definition = definition.merge(framework_config_def(ctype))  # type: ignore[arg-type]
+            # Apache enriches the framework keys with the plugin's own version as the default.
+            framework = framework_config_def(ctype, connector_version=str(desc.version))  # type: ignore[arg-type]
+            definition = definition.merge(framework)
     return 200, [key.info() for key in definition.config_keys()]
+
+
+class VersionRange:
+    """A Maven version range as Kafka Connect accepts in ``?version=`` (a bare version means exactly it)."""
+
+    def __init__(self, low: str | None, high: str | None, low_inclusive: bool, high_inclusive: bool) -> None:
+        self.low, self.high = low, high
+        self.low_inclusive, self.high_inclusive = low_inclusive, high_inclusive
+
+    def contains(self, version: str) -> bool:
+        v = _version_key(version)
+        if self.low is not None:
+            lo = _version_key(self.low)
+            if v < lo or (v == lo and not self.low_inclusive):
+                return False
+        if self.high is not None:
+            hi = _version_key(self.high)
+            if v > hi or (v == hi and not self.high_inclusive):
+                return False
+        return True
+
+    def __str__(self) -> str:
+        opening = "[" if self.low_inclusive else "("
+        closing = "]" if self.high_inclusive else ")"
+        return f"{opening}{self.low or ''},{self.high or ''}{closing}"
+
+
+def _version_key(version: str) -> tuple[Any, ...]:
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in version.replace("-", ".").split("."))
+
+
+def parse_version_range(spec: str) -> VersionRange:
+    """Parse ``1.0``, ``[1.0]``, ``[1.0,2.0)``, ``(,2.0]``...; anything else is Java's 400."""
+    spec = spec.strip()
+    invalid = OpError(400, f"Invalid version specification: {spec}")
+    if spec[:1] not in ("[", "(") and spec[-1:] not in ("]", ")"):
+        if not spec or "," in spec:
+            raise invalid
+        return VersionRange(spec, spec, True, True)
+    if spec[:1] not in ("[", "(") or spec[-1:] not in ("]", ")") or spec.count(",") > 1:
+        raise invalid
+    inner = spec[1:-1]
+    if "," not in inner:
+        if spec[0] != "[" or spec[-1] != "]" or not inner:
+            raise invalid
+        return VersionRange(inner, inner, True, True)
+    low, high = (part.strip() or None for part in inner.split(","))
+    return VersionRange(low, high, spec[0] == "[", spec[-1] == "]")
 
 
 def _group_id(args: Mapping[str, Any]) -> str:
@@ -106,8 +162,7 @@ def _sink_partition(partition: Mapping[str, Any]) -> tuple[str, int]:
         raise OpError(
             400,
             "Failed to parse the following Kafka partition value in the provided offsets: '"
-            f"{partition['kafka_partition']}'. The 'kafka_partition' field in the partition map must be "
-            "an integer",
+            f"{partition['kafka_partition']}'. Partition values for sink connectors need to be integers.",
         ) from None
 
 
@@ -182,8 +237,7 @@ def _alter_sink_offsets(boot: Mapping[str, Any], args: dict[str, Any]) -> tuple[
             raise OpError(
                 400,
                 "Failed to parse the following Kafka offset value in the provided offsets: '"
-                f"{offset['kafka_offset']}'. The 'kafka_offset' field in the offset map must be an "
-                "integer",
+                f"{offset['kafka_offset']}'. Offset values for sink connectors need to be integers.",
             ) from None
     name = args["connector_config"]["name"]
     _await_empty_group(admin, group, _session_timeout_s(boot, args))
@@ -192,11 +246,34 @@ def _alter_sink_offsets(boot: Mapping[str, Any], args: dict[str, Any]) -> tuple[
             fut = admin.alter_consumer_group_offsets([ConsumerGroupTopicPartitions(group, to_set)])
             _check_partition_errors(next(iter(fut.values())).result(timeout=30), name)
         if to_reset:
-            fut = admin.delete_consumer_group_offsets([ConsumerGroupTopicPartitions(group, to_reset)])
-            _check_partition_errors(next(iter(fut.values())).result(timeout=30), name)
+            _reset_partitions(admin, group, to_reset, keep=to_set)
     except KafkaException:
         raise OpError(500, ZOMBIE_TASKS.format(name=name)) from None
     return 200, {"connector_handled": _connector_hook(args)}
+
+
+def _reset_partitions(admin: Any, group: str, partitions: list[Any], keep: list[Any]) -> None:
+    """Forget committed offsets of some partitions (an ``"offset": null`` in a PATCH).
+
+    Java uses DeleteConsumerGroupOffsets, which librdkafka's admin API does not offer. Deleting the
+    whole (empty) group is equivalent when every committed partition is being reset and nothing
+    is being set; otherwise we refuse with a clear message rather than approximate.
+    """
+    from confluent_kafka import ConsumerGroupTopicPartitions
+
+    fut = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])
+    listed = next(iter(fut.values())).result(timeout=30).topic_partitions or []
+    committed = {(tp.topic, tp.partition) for tp in listed if tp.offset >= 0}
+    resetting = {(tp.topic, tp.partition) for tp in partitions}
+    if keep or not committed <= resetting:
+        raise OpError(
+            400,
+            "kconnect cannot reset the offsets of only some partitions of a sink connector (librdkafka has no "
+            "DeleteConsumerGroupOffsets); reset all of them with 'DELETE /connectors/{name}/offsets', or set "
+            "explicit offsets instead",
+        )
+    if committed:
+        next(iter(admin.delete_consumer_groups([group]).values())).result(timeout=30)
 
 
 def _reset_sink_offsets(boot: Mapping[str, Any], args: dict[str, Any]) -> tuple[int, Any]:

@@ -550,8 +550,12 @@ def validate_connector_config(
     *,
     worker: WorkerConfig | None = None,
     plugin_version: Callable[[str], str | None] | None = None,
+    recommended: Mapping[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """Validate ``props`` for a connector and render Kafka Connect's ``ConfigInfos`` JSON.
+
+    ``recommended`` gives the recommended values Apache's recommenders would list (installed
+    converter classes, installed plugin versions) per framework key.
 
     ``connector_validate_result`` is what the connector's ``validate(props)`` returned. ``worker``
     and ``plugin_version`` (class name -> installed version) fill the enriched defaults Apache shows
@@ -574,6 +578,9 @@ def validate_connector_config(
 
     framework = framework_config_def(connector_type, **enriched)
     results: dict[str, ConfigValue] = dict(framework.validate_all(props))
+    for name, values in (recommended or {}).items():
+        if name in results:
+            results[name].recommended_values = list(values)
     if connector_type == "sink":
         validate_sink_topics(props, results)
     definitions = [kconnect_config_def(props)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal, cast
 
 from kconnect.ipc import messages as m
@@ -42,13 +42,46 @@ def validate(registry: Any, worker_props: Mapping[str, str], config: Mapping[str
     if connector_type not in ("source", "sink"):
         raise ValueError(f"{class_name} is neither a source nor a sink connector")
     worker = WorkerConfig.from_props(worker_props, log=False)
+    plugin_version, recommended = _recommendations(registry, worker, config, cls)
     result: dict[str, Any] = validate_connector_config(
-        class_name, cast("Literal['source', 'sink']", connector_type), cls.config_def(), own, config, worker=worker
+        class_name,
+        cast("Literal['source', 'sink']", connector_type),
+        cls.config_def(),
+        own,
+        config,
+        worker=worker,
+        plugin_version=plugin_version,
+        recommended=recommended,
     )
     # Not part of ConfigInfos: the supervisor needs these to record the connector.
     result["connector_type"] = connector_type
     result["connector_version"] = cls.version()
     return result
+
+
+def _recommendations(
+    registry: Any, worker: Any, config: Mapping[str, str], connector_cls: Any
+) -> tuple[Callable[[str], str | None], dict[str, list[str]]]:
+    """What Apache's recommenders list: installed converter classes and installed plugin versions."""
+    from kconnect.plugins.registry import PluginKind
+
+    def version_of(name: str) -> str | None:
+        desc = registry.describe_any(name) if name else None
+        return None if desc is None else str(desc.version)
+
+    converters = sorted(d.class_name for d in registry.descriptors(PluginKind.CONVERTER))
+    header_converters = sorted(d.class_name for d in registry.descriptors(PluginKind.HEADER_CONVERTER))
+    recommended: dict[str, list[str]] = {
+        "key.converter": converters,
+        "value.converter": converters,
+        "header.converter": header_converters,
+        "connector.plugin.version": [str(connector_cls.version())],
+    }
+    for conv in ("key", "value", "header"):
+        chosen = config.get(f"{conv}.converter") or getattr(worker, f"{conv}_converter")
+        found = version_of(chosen)
+        recommended[f"{conv}.converter.plugin.version"] = [found] if found else []
+    return version_of, recommended
 
 
 def run_validation(boot: Mapping[str, Any], link: SupervisorLink) -> None:
@@ -74,7 +107,7 @@ def run_connector(boot: Mapping[str, Any], link: SupervisorLink) -> None:
     connector.start(config)
     max_tasks = int(config.get("tasks.max", "1"))
     try:
-        _send_task_configs(link, connector, max_tasks)
+        _send_task_configs(link, connector, config, max_tasks)
         link.send({"type": m.HELLO})
         while not link.stop_requested:
             link.poll_commands(0.5)
@@ -82,12 +115,24 @@ def run_connector(boot: Mapping[str, Any], link: SupervisorLink) -> None:
                 raise ctx.error
             if ctx.reconfigure.is_set():
                 ctx.reconfigure.clear()
-                _send_task_configs(link, connector, max_tasks)
+                _send_task_configs(link, connector, config, max_tasks)
             link.heartbeat({})
     finally:
         connector.stop()
 
 
-def _send_task_configs(link: SupervisorLink, connector: Any, max_tasks: int) -> None:
-    configs = connector.task_configs(max_tasks)
-    link.send({"type": m.TASK_CONFIGS, "configs": [dict(c) for c in configs]})
+def _send_task_configs(link: SupervisorLink, connector: Any, config: Mapping[str, str], max_tasks: int) -> None:
+    """Task configs as Kafka Connect stores them: the connector's, plus ``task.class`` and, for sinks,
+    the subscription (Apache's Worker.connectorTaskConfigs)."""
+    from kconnect.plugins.registry import connector_type, plugin_class_name
+
+    task_class = plugin_class_name(connector.task_class())
+    configs = []
+    for c in connector.task_configs(max_tasks):
+        task_config = {**dict(c), "task.class": task_class}
+        if connector_type(type(connector)) == "sink":
+            for key in ("topics", "topics.regex"):
+                if config.get(key):
+                    task_config[key] = config[key]
+        configs.append(task_config)
+    link.send({"type": m.TASK_CONFIGS, "configs": configs})

@@ -84,6 +84,8 @@ class FileStreamSinkConnector(SinkConnector):
 class FileStreamSinkTask(SinkTask):
     """Writes record values to a file or stdout, one per line."""
 
+    class_name = "org.apache.kafka.connect.file.FileStreamSinkTask"
+
     def __init__(self, output: BinaryIO | TextIO | None = None) -> None:
         """``output`` replaces the file/stdout (for tests, like Apache's ``FileStreamSinkTask(PrintStream)``)."""
         super().__init__()

@@ -165,6 +165,8 @@ def _as_mapping(obj: Any) -> Mapping[Any, Any] | None:
 class FileStreamSourceTask(SourceTask):
     """Reads lines from a file (resuming at the stored offset) or from stdin."""
 
+    class_name = "org.apache.kafka.connect.file.FileStreamSourceTask"
+
     def __init__(self, read_size: int = READ_SIZE, poll_wait_seconds: float = POLL_WAIT_SECONDS) -> None:
         super().__init__()
         self._read_size = read_size

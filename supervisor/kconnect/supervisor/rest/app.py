@@ -28,9 +28,14 @@ class RestError(Exception):
 
 
 def render(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    if status == 204:
-        return Response(status_code=204, headers=headers)
+    if status == 204 or body is None:
+        return Response(status_code=status, headers=headers)  # Java sends no body and no Content-Type
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _bare_json(status: int, body: Any) -> Response:
+    """Jersey's own errors (unknown path, wrong method or media type) carry JSON but no Content-Type."""
+    return Response(json.dumps(body).encode(), status_code=status)
 
 
 async def _call(op: str, **args: Any) -> tuple[int, Any]:
@@ -234,7 +239,7 @@ async def set_logger(request: Request) -> Response:
     body = await _json_body(request)
     level = body.get("level") if isinstance(body, dict) else None
     if not level:
-        raise RestError(400, "The log level must be specified in the request body")
+        raise RestError(400, "Desired 'level' parameter was not specified in request.")
     scope = request.query_params.get("scope", "worker").lower()
     return render(*await _call("set_logger", logger=request.path_params["logger"], level=str(level), scope=scope))
 
@@ -277,15 +282,16 @@ ROUTES = [
 
 async def _rest_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RestError)
-    return JSONResponse({"error_code": exc.code, "message": exc.message}, status_code=exc.code)
+    body = {"error_code": exc.code, "message": exc.message}
+    if exc.code == 415:  # raised by Jersey itself, before Connect's exception mapper
+        return _bare_json(exc.code, body)
+    return JSONResponse(body, status_code=exc.code)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     reason = _HTTP_REASONS.get(exc.status_code, exc.detail)
-    return JSONResponse(
-        {"error_code": exc.status_code, "message": f"HTTP {exc.status_code} {reason}"}, status_code=exc.status_code
-    )
+    return _bare_json(exc.status_code, {"error_code": exc.status_code, "message": f"HTTP {exc.status_code} {reason}"})
 
 
 async def _unavailable(request: Request, exc: Exception) -> Response:
