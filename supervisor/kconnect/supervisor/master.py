@@ -344,44 +344,60 @@ class Master:
         self.ops.dispatch(op, args, reply)
 
     # --- connector creation (validation runs in a child with a deadline) ----------------------
-    def validate(self, config: dict[str, str], done: Callable[[dict[str, Any] | None, str | None], None]) -> None:
-        if not config.get("connector.class"):
-            done(None, "Connector config contains no connector type")
-            return
-        child = spawn_worker_child(
-            ROLE_VALIDATE,
-            config.get("name", ""),
-            -1,
-            {
-                "connector": config.get("name", ""),
-                "task_id": -1,
-                "worker": self.worker_props,
-                "connector_config": config,
-                "log_level": self.log_level,
-            },
-            self.env,
-        )
-        child.deadline = time.monotonic() + self.operation_timeout_s
+    def run_oneshot(
+        self,
+        role: str,
+        bootstrap: Message,
+        timeout_s: float,
+        answer_type: str,
+        on_answer: Callable[[Message], None],
+        on_failure: Callable[[str], None],
+    ) -> None:
+        """Run connector code or a Kafka client call in a short-lived child, under a deadline.
+
+        Exactly one of ``on_answer`` (the child's ``answer_type`` message) or ``on_failure`` (the
+        child died first: "Request timed out" past the deadline, else the cause) is called.
+        """
+        child = spawn_worker_child(role, bootstrap.get("connector", ""), -1, bootstrap, self.env)
+        child.deadline = time.monotonic() + timeout_s
         answered = False
 
         def on_message(c: Child, msg: Message) -> None:
             nonlocal answered
-            if msg["type"] == m.VALIDATED and not answered:
+            if msg["type"] == answer_type and not answered:
                 answered = True
-                done(msg.get("infos"), msg.get("error"))
+                on_answer(msg)
 
         def on_exit(c: Child, status: int) -> None:
             nonlocal answered
             if not answered:
                 answered = True
-                if c.timed_out:
-                    done(None, "Request timed out")
-                else:
-                    done(None, c.failure_trace or describe_exit(status).replace("Task process", "Validation"))
+                on_failure("Request timed out" if c.timed_out else (c.failure_trace or describe_exit(status)))
 
         child.on_message = on_message
         child.on_exit = on_exit
         self._track(child)
+
+    def validate(self, config: dict[str, str], done: Callable[[dict[str, Any] | None, str | None], None]) -> None:
+        """Validate a connector config in a child (connector code never runs here)."""
+        if not config.get("connector.class"):
+            done(None, "Connector config contains no connector type")
+            return
+        bootstrap = {
+            "connector": config.get("name", ""),
+            "task_id": -1,
+            "worker": self.worker_props,
+            "connector_config": config,
+            "log_level": self.log_level,
+        }
+        self.run_oneshot(
+            ROLE_VALIDATE,
+            bootstrap,
+            self.operation_timeout_s,
+            m.VALIDATED,
+            lambda msg: done(msg.get("infos"), msg.get("error")),
+            lambda cause: done(None, cause.replace("Task process", "Validation")),
+        )
 
     def add_connector(
         self, name: str, config: dict[str, str], infos: dict[str, Any], initial_state: str | None
@@ -535,39 +551,22 @@ class Master:
 
     def run_admin(self, op: str, args: dict[str, Any], reply: ReplyFn) -> None:
         """Run a one-shot admin operation in a child (plugin code or a Kafka client); reply with its result."""
-        child = spawn_worker_child(
+        bootstrap = {
+            "connector": "",
+            "task_id": -1,
+            "worker": self.worker_props,
+            "op": op,
+            "args": args,
+            "log_level": self.log_level,
+        }
+        self.run_oneshot(
             ROLE_ADMIN,
-            "",
-            -1,
-            {
-                "connector": "",
-                "task_id": -1,
-                "worker": self.worker_props,
-                "op": op,
-                "args": args,
-                "log_level": self.log_level,
-            },
-            self.env,
+            bootstrap,
+            REST_REQUEST_TIMEOUT_S,
+            "result",
+            lambda msg: reply(int(msg["status"]), msg.get("body")),
+            lambda cause: reply(500, {"error_code": 500, "message": cause}),
         )
-        child.deadline = time.monotonic() + REST_REQUEST_TIMEOUT_S
-        answered = False
-
-        def on_message(c: Child, msg: Message) -> None:
-            nonlocal answered
-            if msg["type"] == "result" and not answered:
-                answered = True
-                reply(int(msg["status"]), msg.get("body"))
-
-        def on_exit(c: Child, status: int) -> None:
-            nonlocal answered
-            if not answered:
-                answered = True
-                message = "Request timed out" if c.timed_out else (c.failure_trace or describe_exit(status))
-                reply(500, {"error_code": 500, "message": message})
-
-        child.on_message = on_message
-        child.on_exit = on_exit
-        self._track(child)
 
     def when_task_configs(self, name: str, callback: Callable[[], None]) -> None:
         """Call ``callback`` once connector ``name`` has produced task configs (or failed, or is not

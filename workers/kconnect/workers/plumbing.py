@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kconnect.plugins.registry import PluginRegistry
-from kconnect.workers.conversion import Pipeline
+from kconnect.workers.conversion import Pipeline, Transform
 from kconnect.workers.worker_config import WorkerConfig
 
 
@@ -28,6 +28,47 @@ def _converter_source(
     return worker_class, _settings(prefix, worker.raw)
 
 
+def _aliases(value: str | None) -> list[str]:
+    return [a.strip() for a in (value or "").split(",") if a.strip()]
+
+
+def build_transforms(registry: PluginRegistry, connector: Mapping[str, str]) -> list[Transform]:
+    """The connector's transformation chain: ``transforms.<alias>.*`` with optional predicates.
+
+    Each transform may name a predicate (``transforms.<alias>.predicate``) and ``negate`` it; the
+    transform then applies only to records the predicate accepts (or rejects), as in Kafka Connect.
+    """
+    predicates: dict[str, Any] = {}
+    for alias in _aliases(connector.get("predicates")):
+        prefix = f"predicates.{alias}."
+        cls = registry.predicate_class(connector[prefix + "type"])
+        predicate = cls()
+        predicate.configure(
+            {k[len(prefix) :]: v for k, v in connector.items() if k.startswith(prefix) and k != prefix + "type"}
+        )
+        predicates[alias] = predicate
+    chain: list[Transform] = []
+    for alias in _aliases(connector.get("transforms")):
+        prefix = f"transforms.{alias}."
+        own = {k[len(prefix) :]: v for k, v in connector.items() if k.startswith(prefix)}
+        transform = registry.transformation_class(own.pop("type"))()
+        predicate_alias = own.pop("predicate", None)
+        negate = own.pop("negate", "false").strip().lower() == "true"
+        transform.configure(own)
+        chain.append(_guarded(transform, predicates.get(predicate_alias) if predicate_alias else None, negate))
+    return chain
+
+
+def _guarded(transform: Any, predicate: Any, negate: bool) -> Transform:
+    if predicate is None:
+        return transform.apply  # type: ignore[no-any-return]
+
+    def apply(record: Any) -> Any:
+        return transform.apply(record) if predicate.test(record) != negate else record
+
+    return apply
+
+
 def build_pipeline(registry: PluginRegistry, worker: WorkerConfig, connector: Mapping[str, str]) -> Pipeline:
     key_name, key_settings = _converter_source("key.converter", worker, connector, worker.key_converter)
     value_name, value_settings = _converter_source("value.converter", worker, connector, worker.value_converter)
@@ -38,7 +79,12 @@ def build_pipeline(registry: PluginRegistry, worker: WorkerConfig, connector: Ma
     value.configure({**value_settings, "converter.type": "value"}, False)
     header = registry.header_converter_class(header_name)()
     header.configure({**header_settings, "converter.type": "header"})
-    return Pipeline(key_converter=key, value_converter=value, header_converter=header)
+    return Pipeline(
+        key_converter=key,
+        value_converter=value,
+        header_converter=header,
+        transforms=build_transforms(registry, connector),
+    )
 
 
 def sink_subscription(connector: Mapping[str, Any]) -> tuple[list[str], str | None]:
