@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install jars lint test quickstart bench clean
+.PHONY: install jars lint test quickstart bench bench-java clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ quickstart: jars
 
 bench: jars
 	$(PY) tests/bench/bench_foundation.py
+
+bench-java: jars
+	$(PY) tests/bench/bench_vs_java.py
 
 clean:
 	rm -rf $(VENV) .kconnect

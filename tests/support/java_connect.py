@@ -71,6 +71,7 @@ class JavaConnect:
         extra: dict[str, str] | None = None,
         heap: str = "512m",
         startup_timeout: float = 90.0,
+        fast_startup: bool = True,
     ) -> None:
         if mode not in MAIN_CLASSES:
             raise ValueError(f"unsupported mode {mode!r} (supported: {', '.join(MAIN_CLASSES)})")
@@ -79,6 +80,7 @@ class JavaConnect:
         self.bootstrap_servers = bootstrap_servers
         self.heap = heap
         self.startup_timeout = startup_timeout
+        self.fast_startup = fast_startup  # False for benchmarks: the JIT flags Connect's scripts use
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.rest = RestClient(self.base_url)
@@ -125,7 +127,7 @@ class JavaConnect:
         cmd = [
             java,
             f"-Xmx{self.heap}",
-            *FAST_STARTUP_JVM_FLAGS,
+            *(FAST_STARTUP_JVM_FLAGS if self.fast_startup else ()),
             "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={log4j}",
             f"-Dkafka.logs.dir={self.work_dir}",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -318,3 +319,57 @@ def test_source_snapshot() -> None:
 def test_framework_def_is_stable() -> None:
     assert framework_config_def("sink").names() == SINK_KEYS[:-1]
     assert framework_config_def("source").names() == SOURCE_KEYS[:-3]
+
+
+def test_transform_and_predicate_aliases_get_their_keys_and_unknown_types_fail() -> None:
+    from kconnect.api import ConfigDef as Def
+    from kconnect.api import ConfigType as T
+    from kconnect.api import Predicate, Transformation
+    from kconnect.workers.connector_config import alias_config_def
+
+    class Upper(Transformation[Any]):
+        @classmethod
+        def config_def(cls) -> Def:
+            return Def().define("field", T.STRING)
+
+        def configure(self, configs: Mapping[str, str]) -> None: ...
+
+        def apply(self, record: Any) -> Any:
+            return record
+
+    class Always(Predicate[Any]):
+        @classmethod
+        def config_def(cls) -> Def:
+            return Def()
+
+        def configure(self, configs: Mapping[str, str]) -> None: ...
+
+        def test(self, record: Any) -> bool:
+            return True
+
+    props = {
+        "name": "s",
+        "connector.class": SINK_CLS,
+        "topics": "t",
+        "transforms": "up,bad",
+        "transforms.up.type": "Upper",
+        "transforms.up.predicate": "p",
+        "transforms.bad.type": "com.example.Nope",
+        "predicates": "p",
+        "predicates.p.type": "Always",
+    }
+    aliases = alias_config_def(props, {"Upper": Upper}.get, {"Always": Always}.get)
+    cdef = file_sink_def()
+    infos = validate_connector_config(SINK_CLS, "sink", cdef, cdef.validate_all(props), props, aliases=aliases)
+    keys = by_name(infos)
+    assert keys["transforms.up.type"]["definition"]["group"] == "Transforms: up"
+    assert keys["transforms.up.field"]["value"]["errors"] == [
+        'Missing required configuration "transforms.up.field" which has no default value.'
+    ]
+    assert keys["transforms.bad.type"]["value"]["errors"] == [
+        "Invalid value com.example.Nope for configuration transforms.bad.type: "
+        "Class com.example.Nope could not be found."
+    ]
+    assert keys["predicates.p.type"]["value"]["errors"] == []
+    assert "Predicates: p" in infos["groups"]
+    assert infos["error_count"] == 2

@@ -532,6 +532,108 @@ def parse_topics(value: str | None) -> list[str]:
     return list(dict.fromkeys(t for t in parse_type(TOPICS, value, ConfigType.LIST) if t))
 
 
+def _aliases_of(value: str | None) -> list[str]:
+    return [a.strip() for a in (value or "").split(",") if a.strip()]
+
+
+def alias_config_def(
+    props: Mapping[str, str],
+    find_transformation: Callable[[str], Any | None],
+    find_predicate: Callable[[str], Any | None],
+) -> ConfigDef:
+    """The keys Kafka Connect adds per ``transforms``/``predicates`` alias (``ConnectorConfig.enrich``).
+
+    Each alias gets a ``type`` key in a group ``Transforms: <alias>`` (or ``Predicates: <alias>``),
+    transforms also ``negate`` and ``predicate``, followed by the plugin's own keys under the
+    alias's prefix. An unknown type fails validation on the ``type`` key, as in Java.
+    """
+    keys: list[ConfigKey] = []
+
+    def type_key(prefix: str, group: str, doc: str, display: str, find: Callable[[str], Any | None]) -> ConfigKey:
+        def exists(name: str, value: Any) -> None:
+            if value is not None and find(str(value)) is None:
+                raise ConfigError(name, value, f"Class {value} could not be found.")
+
+        return ConfigKey(
+            name=prefix + "type",
+            type=ConfigType.CLASS,
+            importance=Importance.HIGH,
+            documentation=doc,
+            group=group,
+            order_in_group=0,
+            width=Width.LONG,
+            display_name=display,
+            validator=LambdaValidator(exists),
+        )
+
+    def embed(prefix: str, group: str, plugin: Any | None, start: int) -> None:
+        if plugin is None:
+            return
+        for i, key in enumerate(plugin.config_def().config_keys(), start=start):
+            keys.append(
+                ConfigKey(
+                    name=prefix + key.name,
+                    type=key.type,
+                    default=key.default,
+                    validator=key.validator,
+                    importance=key.importance,
+                    documentation=key.documentation,
+                    group=group,
+                    order_in_group=i,
+                    width=key.width,
+                    display_name=key.display_name or key.name,
+                )
+            )
+
+    for alias in _aliases_of(props.get(TRANSFORMS)):
+        prefix, group = f"{TRANSFORMS}.{alias}.", f"{TRANSFORMS_GROUP}: {alias}"
+        keys.append(
+            type_key(
+                prefix,
+                group,
+                f"Class for the '{alias}' transformation.",
+                f"Transformation type for {alias}",
+                find_transformation,
+            )
+        )
+        keys.append(
+            ConfigKey(
+                name=prefix + "negate",
+                type=ConfigType.BOOLEAN,
+                default=False,
+                importance=Importance.MEDIUM,
+                group=group,
+                order_in_group=1,
+                documentation="Whether the configured predicate should be negated.",
+                display_name="Negate",
+            )
+        )
+        keys.append(
+            ConfigKey(
+                name=prefix + "predicate",
+                type=ConfigType.STRING,
+                default=None,
+                importance=Importance.MEDIUM,
+                group=group,
+                order_in_group=2,
+                documentation="The alias of a predicate used to determine whether to apply this transformation.",
+                display_name="Predicate",
+            )
+        )
+        kind = props.get(prefix + "type")
+        embed(prefix, group, find_transformation(kind) if kind else None, 3)
+    for alias in _aliases_of(props.get(PREDICATES)):
+        prefix, group = f"{PREDICATES}.{alias}.", f"{PREDICATES_GROUP}: {alias}"
+        keys.append(
+            type_key(
+                prefix, group, f"Class for the '{alias}' predicate.", f"Predicate type for {alias}", find_predicate
+            )
+        )
+        kind = props.get(prefix + "type")
+        embed(prefix, group, find_predicate(kind) if kind else None, 1)
+    return ConfigDef(keys)
+
+
 def _merge_defs(framework: ConfigDef, *others: ConfigDef) -> ConfigDef:
     """Keys in order of first appearance; a later definition of the same name replaces the earlier one."""
     keys: dict[str, ConfigKey] = {k.name: k for k in framework.config_keys()}
@@ -551,6 +653,7 @@ def validate_connector_config(
     worker: WorkerConfig | None = None,
     plugin_version: Callable[[str], str | None] | None = None,
     recommended: Mapping[str, list[str]] | None = None,
+    aliases: ConfigDef | None = None,
 ) -> dict[str, Any]:
     """Validate ``props`` for a connector and render Kafka Connect's ``ConfigInfos`` JSON.
 
@@ -585,6 +688,9 @@ def validate_connector_config(
         validate_sink_topics(props, results)
     definitions = [kconnect_config_def(props)]
     kc = definitions[0]
+    if aliases is not None and aliases.config_keys():
+        results.update(aliases.validate_all(props))
+        definitions.insert(0, aliases)
     if kc.config_keys():
         results.update(kc.validate_all(props))
         _check_restart_bounds(props, results)

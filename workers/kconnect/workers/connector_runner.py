@@ -29,7 +29,8 @@ class _Context:
 
 def validate(registry: Any, worker_props: Mapping[str, str], config: Mapping[str, str]) -> dict[str, Any]:
     """ConfigInfos for ``config``: framework keys plus the connector's own validate()."""
-    from kconnect.workers.connector_config import validate_connector_config
+    from kconnect.plugins.registry import PluginKind
+    from kconnect.workers.connector_config import alias_config_def, validate_connector_config
 
     class_name = config.get("connector.class", "")
     cls = registry.connector_class(class_name)
@@ -52,6 +53,11 @@ def validate(registry: Any, worker_props: Mapping[str, str], config: Mapping[str
         worker=worker,
         plugin_version=plugin_version,
         recommended=recommended,
+        aliases=alias_config_def(
+            config,
+            lambda name: registry.find(PluginKind.TRANSFORMATION, name),
+            lambda name: registry.find(PluginKind.PREDICATE, name),
+        ),
     )
     # Not part of ConfigInfos: the supervisor needs these to record the connector.
     result["connector_type"] = connector_type
