@@ -64,6 +64,7 @@ def test_consumer_defaults() -> None:
         "auto.offset.reset": "earliest",
         "isolation.level": "read_uncommitted",
         "queued.max.messages.kbytes": "16384",
+        "queued.min.messages": "10000",
     }
     assert s.max_poll_records == 500
 

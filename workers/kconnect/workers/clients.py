@@ -38,6 +38,7 @@ ClientType = Literal["producer", "consumer", "admin"]
 
 INT_MAX = 2147483647
 PRODUCER_QUEUE_KBYTES = 32 * 1024
+CONSUMER_QUEUE_MIN_MESSAGES = 10_000
 CONSUMER_QUEUE_KBYTES = 16 * 1024
 DEFAULT_MAX_POLL_RECORDS = 500
 
@@ -756,6 +757,8 @@ def _gather(
         origins[k] = k
     prefix = f"{client}."
     for k, v in worker.originals_with_prefix(prefix).items():
+        if client == "admin" and (k == "listeners" or k.startswith("listeners.")):
+            continue  # admin.listeners and admin.listeners.https.* configure the REST server
         java[k] = v
         origins[k] = prefix + k
     if overrides:
@@ -831,6 +834,9 @@ def consumer_config(
     java, origins = _gather(worker, "consumer", defaults, overrides)
     conf, max_poll = translate(java, "consumer", origins)
     conf.setdefault("queued.max.messages.kbytes", str(CONSUMER_QUEUE_KBYTES))
+    # librdkafka prefetches up to queued.min.messages (default 100,000) per partition whatever the byte
+    # cap; with small records that alone held a task at ~65 MB. 10,000 keeps 20 polls of 500 queued.
+    conf.setdefault("queued.min.messages", str(CONSUMER_QUEUE_MIN_MESSAGES))
     return ConsumerSettings(conf, max_poll if max_poll is not None else DEFAULT_MAX_POLL_RECORDS)
 
 

@@ -143,9 +143,12 @@ class SinkTaskRunner:
                 self._held = []
                 if self._callback_error is not None:
                     raise self._callback_error
-                records = self._convert(msgs)
+                records, batch_offsets = self._convert(msgs)
                 if records:
                     self._deliver(records)
+                # Only now that put() accepted the batch may its offsets be committed.
+                for (topic, partition), offset in batch_offsets.items():
+                    self.current[TopicPartition(topic, partition)] = offset
                 if self.commit_requested or time.monotonic() >= next_commit:
                     self._commit(final=False)
                     self.commit_requested = False
@@ -154,8 +157,10 @@ class SinkTaskRunner:
         finally:
             self._shutdown()
 
-    def _convert(self, msgs: list[Any]) -> list[SinkRecord]:
+    def _convert(self, msgs: list[Any]) -> tuple[list[SinkRecord], dict[tuple[str, int], int]]:
+        """Records for put(), and the next offset per partition (plain tuples: cheap per record)."""
         records: list[SinkRecord] = []
+        offsets: dict[tuple[str, int], int] = {}
         convert = self.pipeline.kafka_to_sink
         for msg in msgs:
             err = msg.error()
@@ -167,11 +172,10 @@ class SinkTaskRunner:
                 logger.warning("Consumer error: %s", err)
                 continue
             record = convert(msg)
-            tp = TopicPartition(msg.topic(), msg.partition())
-            self.current[tp] = msg.offset() + 1
+            offsets[(msg.topic(), msg.partition())] = msg.offset() + 1
             if record is not None:
                 records.append(record)
-        return records
+        return records, offsets
 
     def _deliver(self, records: list[SinkRecord]) -> None:
         """Hand a batch to put(), redelivering on RetriableError, keeping the consumer alive meanwhile."""

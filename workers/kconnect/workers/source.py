@@ -91,6 +91,8 @@ class SourceTaskRunner:
         self.records_written = 0
         self.batches = 0
         self.topics: set[str] = set()
+        self._last_partition: Mapping[str, Any] | None = None
+        self._last_key = ""
 
     def run(self) -> None:
         self.task.initialize(SourceTaskContextImpl(self.task_config, self.reader))
@@ -152,9 +154,15 @@ class SourceTaskRunner:
         self.batches += 1
 
     def _note_offset(self, batch: Any, record: SourceRecord) -> None:
-        if record.source_partition is not None:
-            key = offset_key(self.connector, record.source_partition)
-            batch.offsets[key] = (record.source_partition, record.source_offset)
+        partition = record.source_partition
+        if partition is None:
+            return
+        # Connectors usually reuse one partition dict per source partition: serialise it once.
+        # (Kept by reference, so the identity check cannot be fooled by a recycled id.)
+        if partition is not self._last_partition:
+            self._last_partition = partition
+            self._last_key = offset_key(self.connector, partition)
+        batch.offsets[self._last_key] = (partition, record.source_offset)
 
     def commit_offsets(self) -> None:
         ready = self.submitted.drain_committable()
