@@ -113,8 +113,15 @@ class BrokerStartError(RuntimeError):
 
 
 def new_cluster_id() -> str:
-    """A random Kafka cluster id (22-char base64url UUID, as ``kafka-storage random-uuid`` prints)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    """A random Kafka cluster id (22-char base64url UUID, as ``kafka-storage random-uuid`` prints).
+
+    Like Kafka's ``Uuid.randomUuid()``, never one starting with '-': command-line parsers (the
+    storage tool's included) would take it for an option.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def free_port(host: str = LOOPBACK) -> int:
