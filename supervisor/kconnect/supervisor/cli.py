@@ -6,18 +6,19 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import socket
 import sys
 import tempfile
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlparse
 
 from kconnect.ipc.codec import Channel
 from kconnect.supervisor import children
 from kconnect.supervisor.herder import StandaloneHerder
 from kconnect.supervisor.master import Master
 from kconnect.supervisor.offsets_file import OffsetsFile
+from kconnect.supervisor.rest.listeners import Listener, plan_rest, rest_argvs
 
 logger = logging.getLogger("kconnect")
 
@@ -78,11 +79,9 @@ def run_oneshot(role: str, bootstrap: dict[str, Any], timeout: float) -> dict[st
         child.proc.wait()
 
 
-def _rest_bind(listener: str) -> tuple[str, int]:
-    parsed = urlparse(listener)
-    if parsed.scheme not in ("http", ""):
-        raise ValueError(f"listeners: only http:// is supported so far, got {listener}")
-    return parsed.hostname or "0.0.0.0", parsed.port or 8083
+def _rest_bind(listener: Listener) -> tuple[str, int]:
+    """Host and port of the advertised listener (they make the worker id, as in Java)."""
+    return listener.host or "0.0.0.0", listener.port
 
 
 def standalone(args: argparse.Namespace) -> int:
@@ -94,6 +93,7 @@ def standalone(args: argparse.Namespace) -> int:
     try:
         props = load_properties(args.worker_properties)
         worker = WorkerConfig.from_props(props)
+        rest_plan = plan_rest(worker.raw, worker.values)
     except (OSError, ConfigError) as e:
         logger.error("Invalid worker configuration: %s", e)
         return 1
@@ -125,29 +125,17 @@ def standalone(args: argparse.Namespace) -> int:
             return EXIT_CONFIG_ERROR
         validated.append((name, config, initial_state, reply["infos"]))
 
-    host, port = _rest_bind(worker.listeners[0])
+    host, port = _rest_bind(rest_plan.advertised)
     advertised_host = worker.rest_advertised_host_name or (
         host if host not in ("0.0.0.0", "") else socket.gethostname()
     )
     worker_id = f"{advertised_host}:{worker.rest_advertised_port or port}"
     herder = StandaloneHerder(worker_id, probe["cluster_id"], COMPAT_VERSION, f"kconnect-{VERSION}")
     runtime_dir = tempfile.mkdtemp(prefix="kconnect-")
-    rest_argv = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "-k",
-        "asgi",
-        "--workers",
-        "1",
-        "--bind",
-        f"{host}:{port}",
-        "--log-level",
-        "warning",
-        "--graceful-timeout",
-        "5",
-        "kconnect.supervisor.rest.app:create_app()",
-    ]
+    # One gunicorn process per (regular|admin, http|https) listener group; see rest/listeners.py.
+    rest_dir = os.path.join(runtime_dir, "rest")
+    os.mkdir(rest_dir, 0o700)
+    rest_argv = rest_argvs(rest_plan, rest_dir)
     master = Master(
         worker_props=props,
         herder=herder,
@@ -163,10 +151,19 @@ def standalone(args: argparse.Namespace) -> int:
     for name, config, initial_state, infos in validated:
         master.add_connector(name, config, infos, initial_state)
         logger.info("Created connector %s", name)
-    logger.info("kconnect %s standalone worker %s started; REST API on http://%s:%d/", VERSION, worker_id, host, port)
+    urls = [x.url for p in rest_plan.processes for x in p.listeners if p.serve != "admin"]
+    admin_urls = [x.url for p in rest_plan.processes for x in p.listeners if p.serve == "admin"]
+    logger.info(
+        "kconnect %s standalone worker %s started; REST API on %s%s",
+        VERSION,
+        worker_id,
+        ", ".join(urls),
+        f" (admin endpoints on {', '.join(admin_urls)})" if admin_urls else "",
+    )
     try:
         return master.run()
     finally:
+        shutil.rmtree(rest_dir, ignore_errors=True)
         os.rmdir(runtime_dir) if os.path.isdir(runtime_dir) and not os.listdir(runtime_dir) else None
 
 

@@ -73,7 +73,7 @@ class Master:
         offsets: OffsetsFile,
         policy_for: Callable[[dict[str, str]], RestartPolicy],
         shutdown_timeout_ms: int,
-        rest_argv: list[str] | None,
+        rest_argv: list[list[str]] | None,  # one command line per REST server process
         control_path: str,
         log_level: str = "INFO",
         operation_timeout_s: float = VALIDATION_TIMEOUT_S,
@@ -92,8 +92,8 @@ class Master:
         self.signals: queue.SimpleQueue[int] = queue.SimpleQueue()
         self.stopping_since: float | None = None
         self.exit_code = 0
-        self.rest_child: Child | None = None
-        self.rest_restart_at = 0.0
+        self.rest_children: dict[int, Child] = {}  # index in rest_argv -> its running process
+        self.rest_restart_at: dict[int, float] = {}
         self._wake_r, self._wake_w = os.pipe()
         self.ops = Operations(self)
         self.exit_waiters: list[tuple[set[int], Callable[[], None]]] = []
@@ -191,10 +191,11 @@ class Master:
             child.on_exit(child, status)
             return
         if child.role == ROLE_REST:
-            self.rest_child = None
+            index = next((i for i, c in self.rest_children.items() if c is child), -1)
+            self.rest_children.pop(index, None)
             if self.stopping_since is None:
                 logger.error("REST server exited (%s); restarting it", describe_exit(status))
-                self.rest_restart_at = time.monotonic() + 1.0
+                self.rest_restart_at[index] = time.monotonic() + 1.0
             return
         entry = self.herder.connectors.get(child.connector)
         if entry is None or child.stopping:
@@ -425,9 +426,10 @@ class Master:
     # --- reconciliation: make processes match the herder ----------------------------------------
     def _reconcile(self) -> None:
         now = time.monotonic()
-        if self.rest_argv is not None and self.rest_child is None and now >= self.rest_restart_at:
-            self.rest_child = spawn_command(ROLE_REST, self.rest_argv, self.env)
-            self.children[self.rest_child.pid] = self.rest_child
+        for index, argv in enumerate(self.rest_argv or []):
+            if index not in self.rest_children and now >= self.rest_restart_at.get(index, 0.0):
+                self.rest_children[index] = spawn_command(ROLE_REST, argv, self.env)
+                self.children[self.rest_children[index].pid] = self.rest_children[index]
         running: dict[tuple[str, int], Child] = {}
         connectors_running: set[str] = set()
         for child in self.children.values():

@@ -185,6 +185,8 @@ RESTART_MAX_BACKOFF_MS = "kconnect.task.restart.max.backoff.ms"
 RESTART_MAX_ATTEMPTS = "kconnect.task.restart.max.attempts"
 RESTART_RESET_WINDOW_MS = "kconnect.task.restart.reset.window.ms"
 OPERATION_TIMEOUT_MS = "kconnect.connector.operation.timeout.ms"
+REST_AUTH_BASIC_CREDENTIALS_FILE = "kconnect.rest.auth.basic.credentials.file"
+REST_AUTH_BASIC_REALM = "kconnect.rest.auth.basic.realm"
 
 RESTART_KEYS = (
     RESTART_ENABLE,
@@ -317,6 +319,24 @@ def _common_def() -> ConfigDef:
         "none",
         validator=ValidString(("required", "requested", "none")),
         importance=Importance.LOW,
+    )
+    d.define(
+        REST_AUTH_BASIC_CREDENTIALS_FILE,
+        S,
+        None,
+        importance=Importance.MEDIUM,
+        documentation="When set, every REST request needs HTTP Basic credentials listed in this file (Jetty's "
+        "property-file format, 'user: password[,role...]' per line; roles are ignored). Read when the REST server "
+        "starts: restart the worker to reload it. kconnect's replacement for BasicAuthSecurityRestExtension.",
+        group="kconnect",
+    )
+    d.define(
+        REST_AUTH_BASIC_REALM,
+        S,
+        "Kafka Connect",
+        importance=Importance.LOW,
+        documentation="The realm named in the WWW-Authenticate challenge of a 401 answer.",
+        group="kconnect",
     )
     for key in restart_policy_keys():
         d.add(key)

@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from kconnect.supervisor.rest.control_client import SupervisorUnavailable, call
+from kconnect.supervisor.rest.openapi import openapi_document
 
 _HTTP_REASONS = {404: "Not Found", 405: "Method Not Allowed", 415: "Unsupported Media Type"}
 
@@ -247,6 +248,7 @@ async def set_logger(request: Request) -> Response:
 ROUTES = [
     Route("/", root, methods=["GET"]),
     Route("/health", health, methods=["GET"]),
+    Route("/openapi.json", openapi_document, methods=["GET"]),
     Route("/connectors", list_connectors, methods=["GET"]),
     Route("/connectors", create_connector, methods=["POST"]),
     Route("/connectors/{name}", get_connector, methods=["GET"]),
@@ -325,5 +327,29 @@ class _TrailingSlash:
 
 
 def create_app() -> Any:
-    app = Starlette(routes=ROUTES, exception_handlers=EXCEPTION_HANDLERS)
-    return _TrailingSlash(app)
+    """The ASGI app of one REST server process, shaped by its listener settings (see
+    ``rest/listeners.py``): which routes it serves (``admin.listeners``), then, outermost first,
+    response headers, CORS, Basic authentication."""
+    from kconnect.supervisor.rest import middleware as mw
+    from kconnect.supervisor.rest.listeners import load_settings, read_credentials
+
+    settings = load_settings()
+    serve = settings.get("serve", "all")
+    routes = [
+        r
+        for r in ROUTES
+        if serve == "all" or (r.path.startswith("/admin/") or r.path == "/admin") == (serve == "admin")
+    ]
+    app: Any = _TrailingSlash(Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS))
+    auth_file = settings.get("auth_file")
+    if auth_file:
+        app = mw.BasicAuth(app, read_credentials(auth_file), settings.get("auth_realm") or "Kafka Connect")
+    cors = mw.parse_cors(
+        settings.get("cors_origin") or "", settings.get("cors_methods") or "", ["Authorization"] if auth_file else []
+    )
+    if cors is not None:
+        app = mw.CrossOrigin(app, cors)
+    rules = mw.parse_header_config(settings.get("headers") or "")
+    if rules:
+        app = mw.ResponseHeaders(app, rules)
+    return app
