@@ -152,17 +152,6 @@ DIFFERENCES: list[Difference] = [
         when=lambda java: _has_config_key_info(java.get("body")),
     ),
     Difference(
-        what="NOT YET IMPLEMENTED (issue 6, the data plane): transformations and predicates",
-        java="GET /connector-plugins?connectorsOnly=false lists Apache's 26 SMTs and 3 predicates",
-        kconnect="lists connectors, converters and header converters only",
-        reason="the SMTs and predicates are the data-plane issue's work; listing plugins we do not have would lie",
-        steps=("list all plugins connectorsOnly=false",),
-        expect=lambda java, recorded: {
-            **java,
-            "body": [p for p in java["body"] if p.get("type") not in ("transformation", "predicate")],
-        },
-    ),
-    Difference(
         what="GET /connectors/{name}/tasks-config",
         java="404 (endpoint removed in 4.0, KIP-970)",
         kconnect='200 {"<name>-<task>": task config} as in Kafka <= 3.9',

@@ -383,7 +383,9 @@ def validate_value(schema: Schema, value: Any, field_name: str | None = None) ->
     where = f' for field: "{field_name}"' if field_name else ""
     if value is None:
         if not schema.optional and schema.default is None:
-            raise DataError(f"Invalid value: null used for required field{where}, schema type: {schema.type.name}")
+            # Java: 'Invalid value: null used for required field: "f", schema type: STRING'
+            named = f': "{field_name}"' if field_name else ""
+            raise DataError(f"Invalid value: null used for required field{named}, schema type: {schema.type.name}")
         return
     name = schema.name
     if name == DECIMAL_NAME:
