@@ -90,7 +90,7 @@ def spawn_worker_child(role: str, connector: str, task_id: int, bootstrap: Messa
                 "--role",
                 role,
                 "--connector",
-                connector,
+                _argv_safe(connector),
                 "--task",
                 str(task_id),
             ],
@@ -103,6 +103,12 @@ def spawn_worker_child(role: str, connector: str, task_id: int, bootstrap: Messa
     parent.sendall(encode({**bootstrap, "type": "bootstrap", "role": role}))
     parent.setblocking(False)
     return Child(role=role, connector=connector, task_id=task_id, proc=proc, sock=parent)
+
+
+def _argv_safe(text: object) -> str:
+    """A name for a process's argv: no NUL (exec refuses it), no surrogates, bounded length."""
+    name = str(text or "").replace("\0", "\\0")
+    return name.encode("utf-8", "backslashreplace").decode("utf-8")[:200]
 
 
 def spawn_command(role: str, argv: list[str], env: dict[str, str]) -> Child:

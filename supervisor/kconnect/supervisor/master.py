@@ -9,6 +9,7 @@ records never pass through it, only control messages.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import queue
@@ -133,7 +134,11 @@ class Master:
     def run(self) -> int:
         while True:
             for key, _events in self.selector.select(TICK_S):
-                key.data(key.fileobj)
+                try:
+                    key.data(key.fileobj)
+                except Exception:
+                    # Nothing a child or a client sends may take the supervisor down: log and go on.
+                    logger.exception("Error while handling an event; the supervisor carries on")
             self._handle_signals()
             self._reap()
             if self.stopping_since is not None:
@@ -179,7 +184,10 @@ class Master:
                 with contextlib.suppress(KeyError, ValueError):
                     self.selector.unregister(child.sock)
                 child.sock.close()
-            self._on_exit(child, status)
+            try:
+                self._on_exit(child, status)
+            except Exception:
+                logger.exception("Error while handling the exit of %s pid %d", child.role, pid)
             for pids, callback in list(self.exit_waiters):
                 pids.discard(pid)
                 if not pids:
@@ -334,7 +342,10 @@ class Master:
                 conn.setblocking(False)
 
         try:
-            self.dispatch(msg.get("op", ""), msg.get("args") or {}, reply)
+            # Arguments travel as JSON text: JSON can carry what a REST client sent (integers beyond
+            # 64 bits, lone surrogates), msgpack cannot.
+            args = json.loads(msg["args_json"]) if "args_json" in msg else msg.get("args") or {}
+            self.dispatch(msg.get("op", ""), args, reply)
         except HerderError as e:
             reply(e.code, {"error_code": e.code, "message": e.message})
         except Exception as e:  # a bug must not take the supervisor down
@@ -367,7 +378,11 @@ class Master:
             nonlocal answered
             if msg["type"] == answer_type and not answered:
                 answered = True
-                on_answer(msg)
+                try:
+                    on_answer(msg)
+                except Exception as e:
+                    logger.exception("Handling the answer of a %s child failed", role)
+                    on_failure(f"{type(e).__name__}: {e}")
 
         def on_exit(c: Child, status: int) -> None:
             nonlocal answered

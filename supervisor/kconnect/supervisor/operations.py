@@ -383,6 +383,7 @@ class Operations:
         offsets = (args.get("body") or {}).get("offsets") if isinstance(args.get("body"), dict) else None
         if not offsets:
             raise HerderError(400, "Partitions / offsets need to be provided for an alter offsets request")
+        _check_offsets_shape(offsets)
         self._change_offsets(entry, offsets, reset=False, reply=reply)
 
     def op_reset_offsets(self, args: dict[str, Any], reply: ReplyFn) -> None:
@@ -467,6 +468,32 @@ class Operations:
 
     def bootstrap_levels(self) -> dict[str, int]:
         return {name: _PY_LEVEL[item["level"]] for name, item in self.loggers.items()}
+
+
+def _check_offsets_shape(offsets: Any) -> None:
+    """Java's Jackson binding rejects anything but a list of {partition: map, offset: map|null} objects."""
+    ok = isinstance(offsets, list) and all(
+        isinstance(o, dict)
+        and isinstance(o.get("partition"), dict)
+        and (o.get("offset") is None or isinstance(o.get("offset"), dict))
+        for o in offsets
+    )
+    if not ok:
+        raise HerderError(
+            400, "Each element of 'offsets' must be an object with a 'partition' map and an 'offset' map or null"
+        )
+    if _has_huge_int(offsets):
+        raise HerderError(400, "Offsets and partitions may only hold integers that fit in 64 bits (a Java long)")
+
+
+def _has_huge_int(value: Any) -> bool:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return not -(2**63) <= value < 2**63
+    if isinstance(value, dict):
+        return any(_has_huge_int(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_huge_int(v) for v in value)
+    return False
 
 
 def no_connector_type(config: dict[str, Any]) -> str:

@@ -29,14 +29,16 @@ class PeerClosed(Exception):
 
 
 def encode(message: Message) -> bytes:
-    body = msgpack.packb(message, use_bin_type=True)
+    # surrogatepass: a REST client may send JSON strings with unpaired surrogate escapes (valid JSON,
+    # and valid Java strings); they must cross process boundaries intact rather than fail.
+    body = msgpack.packb(message, use_bin_type=True, unicode_errors="surrogatepass")
     if len(body) > MAX_FRAME_BYTES:
         raise FrameError(f"frame of {len(body)} bytes exceeds the {MAX_FRAME_BYTES} byte limit")
     return _HEADER.pack(len(body)) + body
 
 
 def _decode(body: bytes) -> Message:
-    msg = msgpack.unpackb(body, raw=False, strict_map_key=False)
+    msg = msgpack.unpackb(body, raw=False, strict_map_key=False, unicode_errors="surrogatepass")
     if not isinstance(msg, dict) or "type" not in msg:
         raise FrameError("frame is not a message map with a 'type'")
     return msg

@@ -28,10 +28,20 @@ class RestError(Exception):
         self.message = message
 
 
+class JavaJSONResponse(JSONResponse):
+    """JSON as Jackson writes it: UTF-8, with unpaired surrogates (legal in Java strings) escaped."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
 def render(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
     if status == 204 or body is None:
         return Response(status_code=status, headers=headers)  # Java sends no body and no Content-Type
-    return JSONResponse(body, status_code=status, headers=headers)
+    return JavaJSONResponse(body, status_code=status, headers=headers)
 
 
 def _bare_json(status: int, body: Any) -> Response:
@@ -70,10 +80,11 @@ async def _json_body(request: Request) -> Any:
         raise RestError(415, "HTTP 415 Unsupported Media Type")
     raw = await request.body()
     try:
-        return json.loads(raw)
+        body = json.loads(raw)
     except ValueError as e:
         # Java answers 500 with Jackson's message here; a 400 is more truthful (documented difference).
         raise RestError(400, f"Malformed JSON: {e}") from None
+    return body
 
 
 # --- handlers ---------------------------------------------------------------------------------
@@ -99,7 +110,12 @@ async def create_connector(request: Request) -> Response:
             400, f"Connector name configuration ({config['name']}) doesn't match connector name in the URL ({name})"
         )
     config["name"] = name
-    status, info = await _call("create_connector", name=name, config=config, initial_state=body.get("initial_state"))
+    initial_state = body.get("initial_state")
+    if initial_state is not None and (
+        not isinstance(initial_state, str) or initial_state.upper() not in ("RUNNING", "PAUSED", "STOPPED")
+    ):
+        raise RestError(400, f"Invalid initial state {json.dumps(initial_state)}: expected RUNNING, PAUSED or STOPPED")
+    status, info = await _call("create_connector", name=name, config=config, initial_state=initial_state)
     location = f"{request.base_url}connectors/{name}"
     return render(status, info, {"Location": location})
 
@@ -110,7 +126,8 @@ def _name(request: Request) -> str:
 
 def _task(request: Request) -> int:
     raw = str(request.path_params["task"])
-    if not raw.lstrip("-").isdigit():
+    # Jersey converts the path segment to a Java int; anything else is an unmatched path (404).
+    if not raw.lstrip("-").isdigit() or not -(2**31) <= int(raw) < 2**31:
         raise RestError(404, "HTTP 404 Not Found")
     return int(raw)
 
@@ -224,7 +241,14 @@ async def validate_config(request: Request) -> Response:
 
 
 async def health(request: Request) -> Response:
-    status, body = await call("health", {}, timeout=10)
+    # Java's WorkerStatus body in every case, never the error format.
+    try:
+        status, body = await call("health", {}, timeout=10)
+    except SupervisorUnavailable:
+        return JSONResponse({"status": "starting", "message": "Worker is still starting up."}, status_code=503)
+    except TimeoutError:
+        message = "Worker was unable to handle this request and may be unable to handle other requests."
+        return JSONResponse({"status": "unhealthy", "message": message}, status_code=500)
     return render(status, body)
 
 
@@ -287,7 +311,7 @@ async def _rest_error(request: Request, exc: Exception) -> Response:
     body = {"error_code": exc.code, "message": exc.message}
     if exc.code == 415:  # raised by Jersey itself, before Connect's exception mapper
         return _bare_json(exc.code, body)
-    return JSONResponse(body, status_code=exc.code)
+    return JavaJSONResponse(body, status_code=exc.code)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import os
 from typing import Any
 
@@ -28,7 +29,8 @@ async def call(op: str, args: dict[str, Any] | None = None, timeout: float = REQ
     except OSError as e:
         raise SupervisorUnavailable(f"supervisor control socket unavailable: {e}") from e
     try:
-        writer.write(encode({"type": "request", "id": next(_ids), "op": op, "args": args or {}}))
+        args_json = json.dumps(args or {})
+        writer.write(encode({"type": "request", "id": next(_ids), "op": op, "args_json": args_json}))
         await writer.drain()
         frames = FrameReader()
 
