@@ -265,6 +265,18 @@ def test_logger_levels_reach_running_and_later_task_processes(
     )
 
 
+def test_logger_levels_reach_the_rest_processes_too(worker: Worker) -> None:
+    status, _ = worker.rest.call("PUT", "/admin/loggers/kconnect.supervisor.rest", {"level": "DEBUG"})
+    assert status == 200
+
+    def rest_logged_debug() -> bool:
+        worker.rest.get("/connectors")
+        return "DEBUG [rest] REST call list_connectors" in worker.log_tail(200)
+
+    wait_for(rest_logged_debug, 30, "a DEBUG line from the REST process", interval=0.5)
+    worker.rest.call("PUT", "/admin/loggers/kconnect.supervisor.rest", {"level": "INFO"})
+
+
 def test_a_hanging_validate_never_blocks_the_rest_plane(tmp_path: Path, worker: Worker, unique_topic: str) -> None:
     config = {
         "connector.class": "tests.support.plugins.HangingValidateConnector",

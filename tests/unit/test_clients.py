@@ -65,6 +65,7 @@ def test_consumer_defaults() -> None:
         "isolation.level": "read_uncommitted",
         "queued.max.messages.kbytes": "16384",
         "queued.min.messages": "10000",
+        "fetch.queue.backoff.ms": "10",
     }
     assert s.max_poll_records == 500
 

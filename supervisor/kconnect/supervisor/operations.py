@@ -27,6 +27,7 @@ from kconnect.supervisor.herder import (
     Status,
     TaskSlot,
 )
+from kconnect.supervisor.loglevels import JAVA_LEVELS, PY_LEVEL, java_level
 from kconnect.workers.connector_config import validation_error_message, validation_errors
 from kconnect.workers.javafmt import java_map_string
 
@@ -35,8 +36,6 @@ if TYPE_CHECKING:
 
 ReplyFn = Callable[[int, Any], None]
 
-JAVA_LEVELS = ("ALL", "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "OFF")
-_PY_LEVEL = {"ALL": 1, "TRACE": 5, "DEBUG": 10, "INFO": 20, "WARN": 30, "ERROR": 40, "FATAL": 50, "OFF": 100}
 
 TIMED_OUT = "Request timed out"
 BAD_REQUEST = "org.apache.kafka.connect.runtime.rest.errors.BadRequestException: "
@@ -433,7 +432,7 @@ class Operations:
         import logging
 
         loggers: dict[str, Any] = {name: dict(item) for name, item in self.loggers.items()}
-        loggers.setdefault("root", {"level": _java_level(logging.getLogger().level), "last_modified": None})
+        loggers.setdefault("root", {"level": java_level(logging.getLogger().level), "last_modified": None})
         reply(200, dict(sorted(loggers.items())))
 
     def op_get_logger(self, args: dict[str, Any], reply: ReplyFn) -> None:
@@ -441,7 +440,7 @@ class Operations:
 
         name = args["logger"]
         if name == "root":
-            reply(200, {"level": _java_level(logging.getLogger().level), "last_modified": None})
+            reply(200, {"level": java_level(logging.getLogger().level), "last_modified": None})
         elif name in self.loggers:
             reply(200, dict(self.loggers[name]))
         else:
@@ -459,15 +458,15 @@ class Operations:
         affected = [n for n in family if self.loggers.get(n, {}).get("level") != level]
         for n in affected:
             self.loggers[n] = {"level": level, "last_modified": now}
-        logging.getLogger(None if name == "root" else name).setLevel(_PY_LEVEL[level])
-        self.master.broadcast_log_level(name, _PY_LEVEL[level])
+        logging.getLogger(None if name == "root" else name).setLevel(PY_LEVEL[level])
+        self.master.broadcast_log_level(name, PY_LEVEL[level])
         if args.get("scope") == "cluster":
             reply(204, None)
         else:
             reply(200, sorted(affected))
 
     def bootstrap_levels(self) -> dict[str, int]:
-        return {name: _PY_LEVEL[item["level"]] for name, item in self.loggers.items()}
+        return {name: PY_LEVEL[item["level"]] for name, item in self.loggers.items()}
 
 
 def _check_offsets_shape(offsets: Any) -> None:
@@ -498,13 +497,6 @@ def _has_huge_int(value: Any) -> bool:
 
 def no_connector_type(config: dict[str, Any]) -> str:
     return f"Connector config {java_map_string(config)} contains no connector type"
-
-
-def _java_level(level: int) -> str:
-    for name in ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"):
-        if level <= _PY_LEVEL[name]:
-            return name
-    return "OFF"
 
 
 __all__ = ["Operations"]

@@ -837,6 +837,10 @@ def consumer_config(
     # librdkafka prefetches up to queued.min.messages (default 100,000) per partition whatever the byte
     # cap; with small records that alone held a task at ~65 MB. 10,000 keeps 20 polls of 500 queued.
     conf.setdefault("queued.min.messages", str(CONSUMER_QUEUE_MIN_MESSAGES))
+    # When the queue is at that bound librdkafka postpones the next fetch by fetch.queue.backoff.ms,
+    # 1 s by default: with a 10,000-message queue that capped a consumer at ~20k records/s. 10 ms
+    # keeps fetching just behind the task (measured: 487k records/s vs 207k with both defaults).
+    conf.setdefault("fetch.queue.backoff.ms", "10")
     return ConsumerSettings(conf, max_poll if max_poll is not None else DEFAULT_MAX_POLL_RECORDS)
 
 

@@ -6,7 +6,11 @@ control socket. Errors render as Kafka Connect's ``{"error_code", "message"}`` b
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
@@ -15,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from kconnect.supervisor.loglevels import PY_LEVEL
 from kconnect.supervisor.rest.control_client import SupervisorUnavailable, call
 from kconnect.supervisor.rest.openapi import openapi_document
 
@@ -50,6 +55,7 @@ def _bare_json(status: int, body: Any) -> Response:
 
 
 async def _call(op: str, **args: Any) -> tuple[int, Any]:
+    logger.debug("REST call %s", op)
     status, body = await call(op, args)
     if status >= 400:
         message = body.get("message") if isinstance(body, dict) else str(body)
@@ -350,6 +356,44 @@ class _TrailingSlash:
         await self.app(scope, receive, send)
 
 
+logger = logging.getLogger(__name__)
+
+LOGGER_SYNC_INTERVAL_S = 2.0
+
+
+@contextlib.asynccontextmanager
+async def _follow_logger_levels(app: Any) -> AsyncIterator[None]:
+    """Apply /admin/loggers changes in this REST process too: every process of the worker follows them.
+
+    The supervisor pushes levels to the processes it talks to; this one asks every couple of
+    seconds (a cheap local call), so a change reaches it within that interval.
+    """
+
+    async def follow() -> None:
+        applied: dict[str, str] = {}
+        while True:
+            await asyncio.sleep(LOGGER_SYNC_INTERVAL_S)
+            try:
+                status, levels = await call("get_loggers", {}, timeout=5)
+            except Exception:  # the supervisor restarting or busy: try again next round
+                continue
+            if status != 200 or not isinstance(levels, dict):
+                continue
+            for name, item in levels.items():
+                level = item.get("level") if isinstance(item, dict) else None
+                if level in PY_LEVEL and applied.get(name) != level:
+                    logging.getLogger(None if name == "root" else name).setLevel(PY_LEVEL[level])
+                    applied[name] = level
+
+    task = asyncio.create_task(follow())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 def create_app() -> Any:
     """The ASGI app of one REST server process, shaped by its listener settings (see
     ``rest/listeners.py``): which routes it serves (``admin.listeners``), then, outermost first,
@@ -357,6 +401,12 @@ def create_app() -> Any:
     from kconnect.supervisor.rest import middleware as mw
     from kconnect.supervisor.rest.listeners import load_settings, read_credentials
 
+    # The REST process's entrypoint: its log lines go to the stderr it shares with the supervisor.
+    if not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("[%(asctime)s] %(levelname)s [rest] %(message)s (%(name)s)"))
+        logging.getLogger().addHandler(handler)
+        logging.getLogger().setLevel(logging.INFO)
     settings = load_settings()
     serve = settings.get("serve", "all")
     routes = [
@@ -364,7 +414,9 @@ def create_app() -> Any:
         for r in ROUTES
         if serve == "all" or (r.path.startswith("/admin/") or r.path == "/admin") == (serve == "admin")
     ]
-    app: Any = _TrailingSlash(Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS))
+    app: Any = _TrailingSlash(
+        Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=_follow_logger_levels)
+    )
     auth_file = settings.get("auth_file")
     if auth_file:
         app = mw.BasicAuth(app, read_credentials(auth_file), settings.get("auth_realm") or "Kafka Connect")
