@@ -136,7 +136,9 @@ def run_one(system: str, kind: str, broker: KafkaBroker, work: Path, src: Path, 
         with Sampler(pid) as sampler:
             cpu0 = sampler.cpu_seconds()
             t0 = time.monotonic()
-            status, body = worker.rest.call("POST", "/connectors", {"name": f"bench-{kind}", "config": config})
+            # A name per run: sinks of the same name share the consumer group connect-<name> (and its offsets).
+            name = f"bench-{kind}-{work.name}"
+            status, body = worker.rest.call("POST", "/connectors", {"name": name, "config": config})
             assert status == 201, (status, body)
             wait(done, 1800)
             elapsed = time.monotonic() - t0

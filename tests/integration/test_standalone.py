@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -223,9 +221,6 @@ def test_sigterm_drains_and_exits_cleanly_leaving_no_processes(
     assert w.stop() == 0
     for pid in descendants:
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-
-
-__all__ = ["subprocess", "sys"]
 
 
 def test_a_put_slower_than_max_poll_interval_keeps_the_group_membership(

@@ -159,4 +159,4 @@ def count_lines(path: Path) -> int:
         return 0
 
 
-__all__ = ["RestClient", "Worker", "count_lines", "os", "wait_for"]
+__all__ = ["RestClient", "Worker", "count_lines", "wait_for"]

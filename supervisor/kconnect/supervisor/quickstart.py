@@ -9,7 +9,6 @@ have arrived in the output file. Ctrl-C stops the worker (gracefully) and the br
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import subprocess
 import sys
@@ -142,4 +141,4 @@ def run_quickstart(argv: list[str]) -> int:
     return code
 
 
-__all__ = ["os", "run_quickstart"]
+__all__ = ["run_quickstart"]

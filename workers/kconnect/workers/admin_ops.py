@@ -11,7 +11,6 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from kconnect.ipc import messages as m
 from kconnect.workers.control import SupervisorLink
 
 RESULT = "result"
@@ -338,4 +337,4 @@ _OPS = {
     "check_source_offsets": _check_source_offsets,
 }
 
-__all__ = ["RESULT", "m", "run_admin"]
+__all__ = ["RESULT", "run_admin"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import signal
 import socket
 import sys
@@ -183,4 +182,4 @@ def run_probe(boot: Mapping[str, Any], link: SupervisorLink) -> None:
 if __name__ == "__main__":
     sys.exit(main())
 
-__all__ = ["main", "os"]
+__all__ = ["main"]

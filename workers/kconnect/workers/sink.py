@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from confluent_kafka import OFFSET_INVALID, Consumer, KafkaError, KafkaException
+from confluent_kafka import Consumer, KafkaError, KafkaException
 from confluent_kafka import TopicPartition as KafkaTopicPartition
 
 from kconnect.api.errors import RetriableError
@@ -285,4 +285,4 @@ class SinkTaskRunner:
             self.consumer.close()
 
 
-__all__ = ["OFFSET_INVALID", "SinkTaskRunner"]
+__all__ = ["SinkTaskRunner"]
