@@ -30,6 +30,7 @@ from kconnect.supervisor.herder import (
 from kconnect.supervisor.loglevels import JAVA_LEVELS, PY_LEVEL, java_level
 from kconnect.workers.connector_config import validation_error_message, validation_errors
 from kconnect.workers.javafmt import java_map_string
+from kconnect.workers.offsets import partition_of_key
 
 if TYPE_CHECKING:
     from kconnect.supervisor.master import Master
@@ -366,9 +367,7 @@ class Operations:
         for key, offset in sorted(self.master.offsets.for_connector(entry.name).items()):
             if offset is None:
                 continue
-            import json
-
-            offsets.append({"partition": json.loads(key)[1], "offset": offset})
+            offsets.append({"partition": partition_of_key(key)[1], "offset": offset})
         reply(200, {"offsets": offsets})
 
     def _stopped(self, name: str) -> Any:
@@ -416,9 +415,7 @@ class Operations:
         self.master.run_admin(op, admin_args, done)
 
     def _source_partitions(self, name: str) -> list[Any]:
-        import json
-
-        return [json.loads(k)[1] for k, v in self.master.offsets.for_connector(name).items() if v is not None]
+        return [partition_of_key(k)[1] for k, v in self.master.offsets.for_connector(name).items() if v is not None]
 
     # --- plugins -----------------------------------------------------------------------------------
     def op_plugins(self, args: dict[str, Any], reply: ReplyFn) -> None:

@@ -532,7 +532,8 @@ def parse_topics(value: str | None) -> list[str]:
     return list(dict.fromkeys(t for t in parse_type(TOPICS, value, ConfigType.LIST) if t))
 
 
-def _aliases_of(value: str | None) -> list[str]:
+def parse_aliases(value: str | None) -> list[str]:
+    """The aliases of a ``transforms`` / ``predicates`` list."""
     return [a.strip() for a in (value or "").split(",") if a.strip()]
 
 
@@ -585,7 +586,7 @@ def alias_config_def(
                 )
             )
 
-    for alias in _aliases_of(props.get(TRANSFORMS)):
+    for alias in parse_aliases(props.get(TRANSFORMS)):
         prefix, group = f"{TRANSFORMS}.{alias}.", f"{TRANSFORMS_GROUP}: {alias}"
         keys.append(
             type_key(
@@ -622,7 +623,7 @@ def alias_config_def(
         )
         kind = props.get(prefix + "type")
         embed(prefix, group, find_transformation(kind) if kind else None, 3)
-    for alias in _aliases_of(props.get(PREDICATES)):
+    for alias in parse_aliases(props.get(PREDICATES)):
         prefix, group = f"{PREDICATES}.{alias}.", f"{PREDICATES_GROUP}: {alias}"
         keys.append(
             type_key(

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kconnect.plugins.registry import PluginRegistry
+from kconnect.workers.connector_config import parse_aliases, parse_topics
 from kconnect.workers.conversion import Pipeline, Transform
 from kconnect.workers.worker_config import WorkerConfig
 
@@ -28,10 +29,6 @@ def _converter_source(
     return worker_class, _settings(prefix, worker.raw)
 
 
-def _aliases(value: str | None) -> list[str]:
-    return [a.strip() for a in (value or "").split(",") if a.strip()]
-
-
 def build_transforms(registry: PluginRegistry, connector: Mapping[str, str]) -> list[Transform]:
     """The connector's transformation chain: ``transforms.<alias>.*`` with optional predicates.
 
@@ -39,7 +36,7 @@ def build_transforms(registry: PluginRegistry, connector: Mapping[str, str]) -> 
     transform then applies only to records the predicate accepts (or rejects), as in Kafka Connect.
     """
     predicates: dict[str, Any] = {}
-    for alias in _aliases(connector.get("predicates")):
+    for alias in parse_aliases(connector.get("predicates")):
         prefix = f"predicates.{alias}."
         cls = registry.predicate_class(connector[prefix + "type"])
         predicate = cls()
@@ -48,7 +45,7 @@ def build_transforms(registry: PluginRegistry, connector: Mapping[str, str]) -> 
         )
         predicates[alias] = predicate
     chain: list[Transform] = []
-    for alias in _aliases(connector.get("transforms")):
+    for alias in parse_aliases(connector.get("transforms")):
         prefix = f"transforms.{alias}."
         own = {k[len(prefix) :]: v for k, v in connector.items() if k.startswith(prefix)}
         transform = registry.transformation_class(own.pop("type"))()
@@ -90,5 +87,4 @@ def build_pipeline(registry: PluginRegistry, worker: WorkerConfig, connector: Ma
 def sink_subscription(connector: Mapping[str, Any]) -> tuple[list[str], str | None]:
     """The sink's ``topics`` list or ``topics.regex`` (validation guarantees exactly one is set)."""
     regex = (connector.get("topics.regex") or "").strip() or None
-    topics = [t.strip() for t in (connector.get("topics") or "").split(",") if t.strip()]
-    return topics, regex
+    return parse_topics(connector.get("topics")), regex
