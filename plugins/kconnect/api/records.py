@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar
 
 from kconnect.api.data import Schema
 
@@ -65,7 +65,7 @@ class Headers:
 
 # Records are plain slotted dataclasses, not frozen ones: a frozen dataclass sets every field through
 # object.__setattr__, which made building a SinkRecord ~3x slower on the per-record hot path.
-# Treat them as immutable all the same: transforms return new records (dataclasses.replace).
+# Treat them as immutable all the same: transforms return new records (replace_record).
 @dataclass(slots=True, kw_only=True)
 class ConnectRecord:
     topic: str
@@ -95,3 +95,34 @@ class SinkRecord(ConnectRecord):
     original_topic: str | None = None
     original_kafka_partition: int | None = None
     original_kafka_offset: int | None = None
+
+
+_T = TypeVar("_T", bound=ConnectRecord)
+_copiers: dict[type, Callable[[Any], Any]] = {}
+
+
+def _copier(cls: type) -> Callable[[Any], Any]:
+    """A function copying every field of a record class, generated once per class.
+
+    ``dataclasses.replace`` re-reads the class's fields and builds keyword arguments on every call,
+    which made it the largest cost of an SMT chain (three SMTs: ~60 % of their time).
+    """
+    names = [f.name for f in fields(cls)]
+    body = "\n".join(f"    n.{name} = r.{name}" for name in names)
+    namespace: dict[str, Any] = {"new": object.__new__, "cls": cls}
+    exec(f"def copy(r):\n    n = new(cls)\n{body}\n    return n", namespace)
+    copy: Callable[[Any], Any] = namespace["copy"]
+    _copiers[cls] = copy
+    return copy
+
+
+def replace_record(record: _T, **changes: Any) -> _T:
+    """A copy of ``record`` with ``changes`` applied (Java's ``ConnectRecord.newRecord``): what SMTs return.
+
+    Same result as ``dataclasses.replace`` for these classes, at a fraction of its cost.
+    """
+    cls = type(record)
+    new: _T = (_copiers.get(cls) or _copier(cls))(record)
+    for name, value in changes.items():
+        setattr(new, name, value)
+    return new

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as _dt
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -12,7 +11,7 @@ from typing import Any, Generic, TypeVar
 from kconnect.api.config import ConfigType, Importance
 from kconnect.api.data import Schema, SchemaBuilder, Struct, Type
 from kconnect.api.errors import ConfigError, DataError
-from kconnect.api.records import ConnectRecord, Headers, SinkRecord, SourceRecord
+from kconnect.api.records import ConnectRecord, Headers, SinkRecord, SourceRecord, replace_record
 
 R = TypeVar("R", bound=ConnectRecord)
 K = TypeVar("K")
@@ -168,15 +167,15 @@ def new_struct(schema: Schema, values: Mapping[str, Any]) -> Struct:
 
 
 def with_key(record: R, schema: Schema | None, key: Any) -> R:
-    return dataclasses.replace(record, key_schema=schema, key=key, headers=record.headers.copy())
+    return replace_record(record, key_schema=schema, key=key, headers=record.headers.copy())
 
 
 def with_value(record: R, schema: Schema | None, value: Any) -> R:
-    return dataclasses.replace(record, value_schema=schema, value=value, headers=record.headers.copy())
+    return replace_record(record, value_schema=schema, value=value, headers=record.headers.copy())
 
 
 def with_headers(record: R, headers: Headers) -> R:
-    return dataclasses.replace(record, headers=headers)
+    return replace_record(record, headers=headers)
 
 
 # --- config validators (Apache's messages) ----------------------------------------------------

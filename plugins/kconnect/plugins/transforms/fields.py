@@ -26,7 +26,7 @@ from kconnect.api.data import (
     timestamp_schema,
 )
 from kconnect.api.errors import ConfigError, DataError
-from kconnect.api.records import ConnectRecord
+from kconnect.api.records import ConnectRecord, replace_record
 from kconnect.api.transforms import Transformation
 from kconnect.plugins.converters._common import to_float32, wrap
 from kconnect.plugins.transforms._util import (
@@ -895,6 +895,6 @@ class ValueToKey(Transformation[R]):
         key = Struct(key_schema)
         for name in self._fields:
             key.put(name, field_value(s, name, self._replace_null))
-        return dataclasses.replace(
+        return replace_record(
             record, key_schema=key_schema, key=key, value_schema=s.schema, headers=record.headers.copy()
         )

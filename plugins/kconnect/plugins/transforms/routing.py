@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Mapping
 from typing import ClassVar
 
 from kconnect.api.config import ConfigDef
 from kconnect.api.errors import ConfigError, DataError
+from kconnect.api.records import replace_record
 from kconnect.api.transforms import Transformation
 from kconnect.plugins.transforms._javatext import JavaDateFormat, JavaRegexError, compile_java_regex, java_replace_first
 from kconnect.plugins.transforms._util import HIGH, PKG, STRING, R, java_record_string
@@ -65,7 +65,7 @@ class RegexRouter(Transformation[R]):
         if self._regex.fullmatch(record.topic) is None:
             return record
         topic = java_replace_first(self._regex, record.topic, self._replacement)
-        return dataclasses.replace(record, topic=topic, headers=record.headers.copy())
+        return replace_record(record, topic=topic, headers=record.headers.copy())
 
 
 _TS_ROUTER_DEF = (
@@ -109,4 +109,4 @@ class TimestampRouter(Transformation[R]):
             self._format = JavaDateFormat(self._pattern)
         formatted = self._format.format(record.timestamp)
         topic = self._topic_format.replace("${topic}", record.topic).replace("${timestamp}", formatted)
-        return dataclasses.replace(record, topic=topic, headers=record.headers.copy())
+        return replace_record(record, topic=topic, headers=record.headers.copy())
