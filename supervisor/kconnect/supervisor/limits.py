@@ -512,11 +512,9 @@ class TaskLimiter:
             if limit is None or pid in self.killed_by_watchdog:
                 continue
             try:
-                process = psutil.Process(pid)
-                rss = process.memory_info().rss
-                for child in process.children(recursive=True):
-                    with contextlib.suppress(psutil.Error):
-                        rss += child.memory_info().rss
+                # The task process's own RSS: walking its descendants would mean scanning all of
+                # /proc on every pass; processes a task starts are what cgroups are for.
+                rss = psutil.Process(pid).memory_info().rss
             except psutil.Error:
                 continue
             if rss > limit:
