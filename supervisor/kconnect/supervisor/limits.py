@@ -538,6 +538,9 @@ class TaskLimiter:
             rss = self.killed_by_watchdog[pid]
             return f"{prefix} and was killed by the supervisor ({RSS_WATCHDOG}: RSS was {rss} bytes)"
         if placement.procs_files and self.backend.oom_killed(placement.name):
+            logger.error(
+                "Task process pid %d was killed by the kernel's OOM killer in its group %s", pid, placement.name
+            )
             return f"{prefix} and was killed by the kernel ({self.backend.mechanism})"
         return None
 
