@@ -478,7 +478,7 @@ class TaskLimiter:
             try:
                 procs = self.backend.create(name, limits)
                 watchdog = None
-            except OSError as e:
+            except (OSError, ValueError) as e:
                 logger.error(
                     "Task %s-%d: cannot set up its %s group (%s); its memory is watched by the supervisor instead",
                     connector,
@@ -507,6 +507,12 @@ class TaskLimiter:
 
     def check(self) -> None:
         """Every master-loop pass: the RSS watchdog, and groups whose removal had to wait."""
+        try:
+            self._check()
+        except Exception:  # the supervisor's loop must go on whatever happens here
+            logger.exception("Per-task limit check failed")
+
+    def _check(self) -> None:
         for pid, placement in list(self.by_pid.items()):
             limit = placement.watchdog_memory
             if limit is None or pid in self.killed_by_watchdog:

@@ -183,14 +183,14 @@ class Master:
             child.proc.returncode = os.waitstatus_to_exitcode(status)
             limit_cause = self.limits.exit_cause(pid, status)  # observed here, never self-reported
             self.limits.release(pid)
-            if limit_cause is not None:
-                child.failure_trace = limit_cause
             if child.sock is not None:
                 # Deliver anything the child wrote before dying (its FAILED trace, final offsets).
                 self._read_child(child, drain=True)
                 with contextlib.suppress(KeyError, ValueError):
                     self.selector.unregister(child.sock)
                 child.sock.close()
+            if limit_cause is not None:
+                child.failure_trace = limit_cause
             try:
                 self._on_exit(child, status)
             except Exception:
