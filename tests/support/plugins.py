@@ -4,10 +4,24 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
+import zlib
 from collections.abc import Mapping, Sequence
 
-from kconnect.api import ConfigDef, ConfigType, ConfigValue, SinkConnector, SinkRecord, SinkTask, TopicPartition
+from kconnect.api import (
+    ConfigDef,
+    ConfigType,
+    ConfigValue,
+    SinkConnector,
+    SinkRecord,
+    SinkTask,
+    SourceConnector,
+    SourceRecord,
+    SourceTask,
+    TopicPartition,
+)
+from kconnect.api.data import STRING_SCHEMA
 
 logger = logging.getLogger(__name__)
 
@@ -91,3 +105,88 @@ class HangingValidateConnector(RecordingSinkConnector):
     def validate(self, configs: Mapping[str, str]) -> dict[str, ConfigValue]:
         time.sleep(int(configs.get("hang.ms", "0")) / 1000.0)
         return super().validate(configs)
+
+
+class LimitProbeSourceConnector(SourceConnector):
+    """A source for the per-task limit tests; its ``mode`` decides what each task does:
+
+    * ``count``: ``batch`` records per poll (``<task>-<n>``), a well-behaved neighbour;
+    * ``hog``: one record, then a ``bytearray(hog.bytes)`` held for good (the zero-fill is C code,
+      so only the kernel or the supervisor can stop it, never Python);
+    * ``spin``: compresses random data with zlib (C code) without pause, one record per poll.
+    """
+
+    class_name = "tests.support.plugins.LimitProbeSourceConnector"
+
+    @classmethod
+    def config_def(cls) -> ConfigDef:
+        return (
+            ConfigDef()
+            .define("topic", ConfigType.STRING)
+            .define("mode", ConfigType.STRING, "count")
+            .define("hog.bytes", ConfigType.LONG, 0)
+            .define("batch", ConfigType.INT, 10)
+            .define("poll.sleep.ms", ConfigType.LONG, 100)
+        )
+
+    def start(self, props: Mapping[str, str]) -> None:
+        self.props = dict(props)
+
+    @classmethod
+    def task_class(cls) -> type[SourceTask]:
+        return LimitProbeSourceTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [{**self.props, "task.index": str(i)} for i in range(max_tasks)]
+
+    def stop(self) -> None:
+        pass
+
+
+class LimitProbeSourceTask(SourceTask):
+    def start(self, props: Mapping[str, str]) -> None:
+        self.topic = props["topic"]
+        self.mode = props.get("mode", "count")
+        self.hog_bytes = int(props.get("hog.bytes", "0"))
+        self.batch = int(props.get("batch", "10"))
+        self.sleep_s = int(props.get("poll.sleep.ms", "100")) / 1000.0
+        self.index = props.get("task.index", "0")
+        self.seq = 0
+        self.hoard: list[bytearray] = []
+        self.noise = os.urandom(1 << 20)
+
+    def _records(self, values: list[str]) -> list[SourceRecord]:
+        out = []
+        for value in values:
+            self.seq += 1
+            out.append(
+                SourceRecord(
+                    topic=self.topic,
+                    value_schema=STRING_SCHEMA,
+                    value=value,
+                    source_partition={"task": self.index},
+                    source_offset={"seq": self.seq},
+                )
+            )
+        return out
+
+    def poll(self) -> list[SourceRecord] | None:
+        if self.mode == "hog":
+            if self.seq == 0:
+                return self._records([f"hog-{self.index}-started"])
+            if not self.hoard:
+                logger.info("allocating %d bytes in C", self.hog_bytes)
+                self.hoard.append(bytearray(self.hog_bytes))  # zero-filled by memset, inside C
+                logger.info("still alive after allocating %d bytes", self.hog_bytes)
+            time.sleep(self.sleep_s)
+            return None
+        if self.mode == "spin":
+            deadline = time.monotonic() + 0.2
+            while time.monotonic() < deadline:
+                zlib.compress(self.noise, 6)
+            return self._records([f"spin-{self.index}-{self.seq}"])
+        time.sleep(self.sleep_s)
+        return self._records([f"{self.index}-{self.seq + i}" for i in range(self.batch)])
+
+    def stop(self) -> None:
+        self.hoard.clear()

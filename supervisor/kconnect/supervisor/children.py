@@ -74,8 +74,22 @@ class Child:
         self.signal(signal.SIGKILL)
 
 
-def spawn_worker_child(role: str, connector: str, task_id: int, bootstrap: Message, env: dict[str, str]) -> Child:
-    """Start ``python -m kconnect.workers`` with one end of a socketpair, and send its bootstrap."""
+def spawn_worker_child(
+    role: str,
+    connector: str,
+    task_id: int,
+    bootstrap: Message,
+    env: dict[str, str],
+    *,
+    preexec_fn: Callable[[], None] | None = None,
+    before_bootstrap: Callable[[int], None] | None = None,
+) -> Child:
+    """Start ``python -m kconnect.workers`` with one end of a socketpair, and send its bootstrap.
+
+    ``preexec_fn`` runs in the forked child before exec (the master is single-threaded, so that is
+    safe); ``before_bootstrap(pid)`` runs in the master before the child gets any work to do.
+    (Both are how per-task cgroups are joined; see ``kconnect.supervisor.limits``.)
+    """
     parent, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         proc = subprocess.Popen(
@@ -97,9 +111,12 @@ def spawn_worker_child(role: str, connector: str, task_id: int, bootstrap: Messa
             pass_fds=[child_end.fileno()],
             env=env,
             start_new_session=True,  # terminal signals reach only the supervisor; it decides
+            preexec_fn=preexec_fn,
         )
     finally:
         child_end.close()
+    if before_bootstrap is not None:
+        before_bootstrap(proc.pid)
     parent.sendall(encode({**bootstrap, "type": "bootstrap", "role": role}))
     parent.setblocking(False)
     return Child(role=role, connector=connector, task_id=task_id, proc=proc, sock=parent)

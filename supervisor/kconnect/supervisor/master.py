@@ -49,6 +49,7 @@ from kconnect.supervisor.herder import (
     Status,
     TaskSlot,
 )
+from kconnect.supervisor.limits import TaskLimiter
 from kconnect.supervisor.offsets_file import OffsetsFile
 from kconnect.supervisor.operations import Operations
 from kconnect.workers.worker_config import RestartPolicy
@@ -102,6 +103,7 @@ class Master:
         self.env = dict(os.environ)
         self.env["KCONNECT_CONTROL_SOCKET"] = control_path
         self.env["PYTHONUNBUFFERED"] = "1"
+        self.limits = TaskLimiter.detect(worker_props)
 
     # --- setup -------------------------------------------------------------------------------
     def install_signals(self) -> None:
@@ -141,6 +143,7 @@ class Master:
                     logger.exception("Error while handling an event; the supervisor carries on")
             self._handle_signals()
             self._reap()
+            self.limits.check()
             if self.stopping_since is not None:
                 if self._stop_progress():
                     break
@@ -178,12 +181,16 @@ class Master:
             if child is None:
                 continue
             child.proc.returncode = os.waitstatus_to_exitcode(status)
+            limit_cause = self.limits.exit_cause(pid, status)  # observed here, never self-reported
+            self.limits.release(pid)
             if child.sock is not None:
                 # Deliver anything the child wrote before dying (its FAILED trace, final offsets).
                 self._read_child(child, drain=True)
                 with contextlib.suppress(KeyError, ValueError):
                     self.selector.unregister(child.sock)
                 child.sock.close()
+            if limit_cause is not None:
+                child.failure_trace = limit_cause
             try:
                 self._on_exit(child, status)
             except Exception:
@@ -506,7 +513,16 @@ class Master:
         }
         if role == ROLE_SOURCE_TASK:
             bootstrap["offsets"] = self.offsets.for_connector(entry.name)
-        child = spawn_worker_child(role, entry.name, task_id, bootstrap, self.env)
+        placement = self.limits.placement_for(entry.name, task_id, self.worker_props, entry.config)
+        child = spawn_worker_child(
+            role,
+            entry.name,
+            task_id,
+            bootstrap,
+            self.env,
+            preexec_fn=placement.join_in_child if placement else None,
+            before_bootstrap=(lambda pid: self.limits.attach(pid, placement)) if placement else None,
+        )
         self._track(child)
         logger.info("Started task %s-%d as pid %d", entry.name, task_id, child.pid)
 
@@ -637,6 +653,7 @@ class Master:
         return False
 
     def _cleanup(self) -> None:
+        self.limits.close()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.control_path)
         self.offsets.save()

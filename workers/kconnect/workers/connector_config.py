@@ -33,6 +33,7 @@ from kconnect.api.config import (
     parse_type,
 )
 from kconnect.api.errors import ConfigError
+from kconnect.workers.task_limits import limit_keys
 from kconnect.workers.worker_config import RESTART_KEYS, WorkerConfig, restart_policy_keys
 
 ConnectorType = Literal["source", "sink"]
@@ -461,7 +462,7 @@ def framework_config_def(connector_type: ConnectorType, **enriched: str | None) 
 
 def kconnect_config_def(supplied: Mapping[str, Any] | None = None) -> ConfigDef:
     """Our ``kconnect.*`` connector keys (group ``kconnect``); only the ``supplied`` ones when given."""
-    keys = restart_policy_keys(group=KCONNECT_GROUP)
+    keys = restart_policy_keys(group=KCONNECT_GROUP) + limit_keys(group=KCONNECT_GROUP, first_order=6)
     if supplied is not None:
         keys = [k for k in keys if k.name in supplied]
     return ConfigDef(keys)

@@ -29,6 +29,7 @@ from kconnect.api.config import (
     ValidString,
 )
 from kconnect.api.errors import ConfigError
+from kconnect.workers.task_limits import limit_keys, mechanism_key
 
 logger = logging.getLogger(__name__)
 
@@ -338,7 +339,7 @@ def _common_def() -> ConfigDef:
         documentation="The realm named in the WWW-Authenticate challenge of a 401 answer.",
         group="kconnect",
     )
-    for key in restart_policy_keys():
+    for key in [*restart_policy_keys(), *limit_keys(), mechanism_key()]:
         d.add(key)
     d.define(
         OPERATION_TIMEOUT_MS,
