@@ -33,6 +33,7 @@ from kconnect.api.data import (
 )
 from kconnect.api.errors import DataError
 from kconnect.plugins.converters.json import JsonConverter
+from kconnect.workers.javafmt import java_hashmap_put_order
 
 __all__ = [
     "CONFIG_KEY_PREFIXES",
@@ -586,15 +587,21 @@ class OffsetRecord:
     offset: Mapping[str, Any] | None
 
 
+def _java_map(m: Mapping[str, Any]) -> dict[str, Any]:
+    """The map in ``HashMap`` iteration order: how a Java worker writes a partition or offset map it
+    parsed or built, so the same logical key gives the same bytes (compaction compares bytes)."""
+    return {k: m[k] for k in java_hashmap_put_order(list(m))}
+
+
 def encode_offset_key(connector: str, partition: Mapping[str, Any]) -> bytes:
-    """The key bytes (a schemaless JSON array), compared byte-wise by compaction: keep them canonical."""
-    return _to_bytes(None, [connector, dict(partition)])
+    """The key bytes: ``["<connector>",{partition}]``, the partition map in Java's HashMap order."""
+    return _to_bytes(None, [connector, _java_map(partition)])
 
 
 def encode_offset(
     connector: str, partition: Mapping[str, Any], offset: Mapping[str, Any] | None
 ) -> tuple[bytes, bytes | None]:
-    return encode_offset_key(connector, partition), None if offset is None else _to_bytes(None, dict(offset))
+    return encode_offset_key(connector, partition), None if offset is None else _to_bytes(None, _java_map(offset))
 
 
 def decode_offset_record(key: bytes, value: bytes | None) -> OffsetRecord:
