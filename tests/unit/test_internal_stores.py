@@ -147,7 +147,8 @@ def test_commit_of_deleted_connector_is_ignored_and_fewer_tasks_keep_stale_extra
     store = ConfigStore(_factory(topic))
     store.start()
     snap = store.snapshot()
-    assert not snap.contains("gone") and ("gone", 0) not in snap.task_configs
+    assert not snap.contains("gone")
+    assert ("gone", 0) not in snap.task_configs
     assert snap.tasks("c") == [("c", 0)]
     assert snap.inconsistent == frozenset()
 
@@ -258,7 +259,8 @@ def test_offset_store() -> None:
     # Keyed records land where Java's partitioner puts them.
     key = f.encode_offset_key("src", {"file": "a"})
     placed = [p for p, recs in enumerate(topic.records) for r in recs if r.key == key]
-    assert placed and set(placed) == {java_partition(key, 25)}
+    assert placed
+    assert set(placed) == {java_partition(key, 25)}
 
 
 # --- topic specs and worker settings ---------------------------------------------------------------------
@@ -308,13 +310,13 @@ def test_specs_from_worker_config() -> None:
 
 
 def test_distributed_worker_validation() -> None:
-    with pytest.raises(ConfigError, match='Missing required configuration "group.id"'):
+    with pytest.raises(ConfigError, match=r'Missing required configuration "group\.id"'):
         WorkerConfig.from_props({k: v for k, v in DISTRIBUTED.items() if k != "group.id"}, "distributed")
     with pytest.raises(ConfigError, match=r"offset.storage.partitions: Number of partitions must be positive"):
         WorkerConfig.from_props({**DISTRIBUTED, "offset.storage.partitions": "0"}, "distributed")
     with pytest.raises(ConfigError, match=r"status.storage.replication.factor: Replication factor must be positive"):
         WorkerConfig.from_props({**DISTRIBUTED, "status.storage.replication.factor": "-2"}, "distributed")
-    with pytest.raises(ConfigError, match="scheduled.rebalance.max.delay.ms"):
+    with pytest.raises(ConfigError, match=r"scheduled\.rebalance\.max\.delay\.ms"):
         WorkerConfig.from_props({**DISTRIBUTED, "scheduled.rebalance.max.delay.ms": "-1"}, "distributed")
     ok = WorkerConfig.from_props(
         {**DISTRIBUTED, "exactly.once.source.support": "enabled", "rest.advertised.port": "9000"}, "distributed"
@@ -364,10 +366,10 @@ def test_verify_existing_topics() -> None:
     verify_topic(coordination, 1, 3, good)
     verify_topic(coordination, 1, 1, {**good, "min.insync.replicas": "1"})  # a single broker cannot do better
     with pytest.raises(
-        ConfigError, match="'message.timestamp.type=LogAppendTime'.*kconnect.coordination.storage.topic"
+        ConfigError, match=r"'message\.timestamp\.type=LogAppendTime'.*kconnect\.coordination\.storage\.topic"
     ):
         verify_topic(coordination, 1, 3, {**good, "message.timestamp.type": "CreateTime"})
-    with pytest.raises(ConfigError, match="min.insync.replicas=1"):
+    with pytest.raises(ConfigError, match=r"min\.insync\.replicas=1"):
         verify_topic(coordination, 1, 3, {**good, "min.insync.replicas": "1"})
     with pytest.raises(ConfigError, match="exactly 1 partition"):
         verify_topic(coordination, 2, 3, good)
