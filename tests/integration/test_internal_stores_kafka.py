@@ -43,7 +43,16 @@ def _describe(admin: AdminClient, topic: str) -> tuple[int, dict[str, str]]:
 
 
 def test_internal_topics_are_created_with_required_settings(kafka_broker: KafkaBroker, unique_topic: str) -> None:
-    worker = _worker(kafka_broker, unique_topic, **{"status.storage.segment.ms": "600000"})
+    # -1: the broker's defaults (num.partitions=1, default.replication.factor=1 on the test broker).
+    worker = _worker(
+        kafka_broker,
+        unique_topic,
+        **{
+            "status.storage.segment.ms": "600000",
+            "offset.storage.partitions": "-1",
+            "status.storage.replication.factor": "-1",
+        },
+    )
     created = create_internal_topics(worker)
     coordination = f"{unique_topic}-configs-coordination"
     assert sorted(created) == sorted(
@@ -53,7 +62,7 @@ def test_internal_topics_are_created_with_required_settings(kafka_broker: KafkaB
     parts, configs = _describe(admin, f"{unique_topic}-configs")
     assert (parts, configs["cleanup.policy"]) == (1, "compact")
     parts, configs = _describe(admin, f"{unique_topic}-offsets")
-    assert (parts, configs["cleanup.policy"]) == (5, "compact")
+    assert (parts, configs["cleanup.policy"]) == (1, "compact")
     parts, configs = _describe(admin, f"{unique_topic}-status")
     assert (parts, configs["cleanup.policy"], configs["segment.ms"]) == (3, "compact", "600000")
     parts, configs = _describe(admin, coordination)

@@ -150,6 +150,7 @@ class KafkaLog:
                 except KafkaException as e:
                     if time.monotonic() >= deadline:
                         raise StoreError(f"Could not read the end offsets of topic {self.topic}: {e}") from None
+                    time.sleep(0.1)
         return ends
 
     def read_to_end(self, timeout: float = 30.0) -> None:
