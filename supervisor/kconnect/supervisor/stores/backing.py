@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kconnect.api.errors import ConfigError
 from kconnect.supervisor.stores import formats
 from kconnect.supervisor.stores.config_state import ClusterConfigState, ConfigListener, ConfigReplay, TaskId
 from kconnect.supervisor.stores.formats import InvalidRecord, StatusValue, TargetStateName
@@ -60,8 +61,6 @@ class ConfigStore:
         self.log.start(timeout)
         partitions = self.log.partition_count()
         if partitions > 1:
-            from kconnect.api.errors import ConfigError
-
             raise ConfigError(
                 f"Topic '{self.topic}' supplied via the 'config.storage.topic' property is required to have a single "
                 "partition in order to guarantee consistency of connector configurations, but found "

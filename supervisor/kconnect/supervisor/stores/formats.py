@@ -32,6 +32,7 @@ from kconnect.api.data import (
     Struct,
 )
 from kconnect.api.errors import DataError
+from kconnect.plugins.converters._common import java_class_name
 from kconnect.plugins.converters.json import JsonConverter
 from kconnect.workers.javafmt import java_hashmap_put_order
 
@@ -46,6 +47,7 @@ __all__ = [
     "RestartRequest",
     "SessionKey",
     "StatusRecord",
+    "StatusValue",
     "TargetState",
     "TaskCommit",
     "TaskConfig",
@@ -304,8 +306,6 @@ def parse_task_key(key: str, prefix: str) -> tuple[str, int] | None:
 
 
 def _class_name(value: Any) -> str:
-    from kconnect.plugins.converters._common import java_class_name
-
     return "null" if value is None else java_class_name(value)
 
 
@@ -372,7 +372,9 @@ def decode_config_record(key: str, value: bytes | None) -> ConfigRecord:
         # Java defaults a missing or non-boolean flag to false (with a warning) rather than skipping.
         include, only_failed = m.get("include-tasks"), m.get("only-failed")
         return RestartRequest(
-            connector, include_tasks=include if isinstance(include, bool) else False, only_failed=only_failed is True
+            connector,
+            include_tasks=include if isinstance(include, bool) else False,
+            only_failed=only_failed if isinstance(only_failed, bool) else False,
         )
     if key.startswith(TASK_COUNT_PREFIX):
         connector = key[len(TASK_COUNT_PREFIX) :]
@@ -432,6 +434,8 @@ TOPIC_STATUS_SCHEMA_V0: Final = SchemaBuilder.map(STRING_SCHEMA, TOPIC_STATUS_VA
 
 @dataclass(frozen=True, slots=True)
 class StatusValue:
+    """The value of a connector or task status record (``version``: plugin version, Java 4.1+)."""
+
     state: str
     trace: str | None
     worker_id: str

@@ -49,7 +49,6 @@ class KafkaLog:
         self._partitions: list[int] = []
         self._positions: dict[int, int] = {}
         self._errors: list[str] = []
-        self._outstanding = 0
 
     # --- lifecycle ----------------------------------------------------------------------------------
     def start(self, timeout: float = 30.0) -> None:
@@ -114,7 +113,6 @@ class KafkaLog:
     def send(self, key: bytes, value: bytes | None) -> None:
         if self._producer is None:
             raise StoreError(f"The log of {self.topic} is not started or is read-only")
-        self._outstanding += 1
         while True:
             try:
                 self._producer.produce(self.topic, key=key, value=value, on_delivery=self._delivered)
@@ -123,7 +121,6 @@ class KafkaLog:
                 self._producer.poll(0.1)
 
     def _delivered(self, err: KafkaError | None, _msg: Any) -> None:
-        self._outstanding -= 1
         if err is not None:
             self._errors.append(str(err))
 

@@ -74,14 +74,19 @@ def open_internal_stores(worker: WorkerConfig, listener: ConfigListener | None =
     base = internal_client_config(worker, "producer")
     prefix = client_id_base(worker)
 
-    def log(topic: str, suffix: str) -> Any:
+    def log(topic: str, suffix: str, consumer_overrides: dict[str, str] | None = None) -> Any:
         def make(consume: Consume) -> KafkaLog:
-            return KafkaLog(topic, consume, base, client_id=prefix + suffix)
+            return KafkaLog(topic, consume, base, client_id=prefix + suffix, consumer_overrides=consumer_overrides)
 
         return make
 
+    # With exactly-once source support the leader writes the config topic in transactions (Java):
+    # readers must not see aborted writes.
+    eos = str(worker.get("exactly.once.source.support")).lower() == "enabled"
+    config_consumer = {"isolation.level": "read_committed"} if eos else None
+
     return InternalStores(
-        config=ConfigStore(log(str(worker.get("config.storage.topic")), "configs"), listener),
+        config=ConfigStore(log(str(worker.get("config.storage.topic")), "configs", config_consumer), listener),
         offsets=OffsetStore(log(str(worker.get("offset.storage.topic")), "offsets")),
         status=StatusStore(log(str(worker.get("status.storage.topic")), "statuses")),
     )
