@@ -7,7 +7,17 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 
-from kconnect.api import ConfigDef, ConfigType, ConfigValue, SinkConnector, SinkRecord, SinkTask, TopicPartition
+from kconnect.api import (
+    ConfigData,
+    ConfigDef,
+    ConfigProvider,
+    ConfigType,
+    ConfigValue,
+    SinkConnector,
+    SinkRecord,
+    SinkTask,
+    TopicPartition,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -91,3 +101,23 @@ class HangingValidateConnector(RecordingSinkConnector):
     def validate(self, configs: Mapping[str, str]) -> dict[str, ConfigValue]:
         time.sleep(int(configs.get("hang.ms", "0")) / 1000.0)
         return super().validate(configs)
+
+
+class TtlFileConfigProvider(ConfigProvider):
+    """A third-party-style config provider (no entry point: used through its dotted class path).
+
+    Like FileConfigProvider, it reads a Java properties file, and it reports the file's own ``ttl.ms``
+    entry, when there is one, as the TTL of what it returns — so a test can make values expire, then
+    stop them expiring by rewriting the file.
+    """
+
+    def configure(self, configs: Mapping[str, str]) -> None:
+        self.configs = dict(configs)
+
+    def get(self, path: str, keys: set[str] | None = None) -> ConfigData:
+        from kconnect.workers.worker_config import load_properties
+
+        props = load_properties(path)
+        data = props if keys is None else {k: v for k, v in props.items() if k in keys}
+        ttl = props.get("ttl.ms")
+        return ConfigData(data, int(ttl) if ttl is not None else None)

@@ -563,9 +563,15 @@ class WorkerConfig:
 
     @classmethod
     def from_props(cls, props: Mapping[str, str], mode: WorkerMode = "standalone", *, log: bool = True) -> WorkerConfig:
-        """Parse and validate ``props``; raises :class:`ConfigError` (Apache's messages) naming the bad key."""
+        """Parse and validate ``props``; raises :class:`ConfigError` (Apache's messages) naming the bad key.
+
+        Placeholders (``${provider:path:key}``) are resolved first by the providers the properties
+        declare, as Java's AbstractConfig does; ``raw`` holds the resolved strings.
+        """
+        from kconnect.workers.config_providers import resolve_worker_variables  # local: it imports this module
+
         definition = worker_config_def(mode)
-        raw = {str(k): str(v) for k, v in props.items()}
+        raw = resolve_worker_variables({str(k): str(v) for k, v in props.items()})
         values = definition.parse(raw)
         if log:
             _classify_and_log(raw, definition, mode)
