@@ -4,6 +4,7 @@ real environment variables, worker-properties resolution, reverse transformation
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -44,6 +45,11 @@ class RecordingProvider(ConfigProvider):
         self.calls.append((path, None if keys is None else frozenset(keys)))
         data = self.table.get(path, {})
         return ConfigData({k: v for k, v in data.items() if keys is None or k in keys}, self.ttl)
+
+
+def exact(message: str) -> str:
+    """A ``pytest.raises(match=...)`` pattern for exactly this message."""
+    return "^" + re.escape(message) + "$"
 
 
 def _file_provider(**params: str) -> FileConfigProvider:
@@ -121,12 +127,7 @@ def test_ttls_are_collected_per_path_and_negative_ttls_ignored() -> None:
 def test_file_provider_reads_java_properties_syntax(tmp_path: Path) -> None:
     secrets = tmp_path / "secrets.properties"
     secrets.write_text(
-        "# comment\n"
-        "db.user = alice\n"
-        "db.password:p\\u00e4ss\\=word\n"
-        "long.value = first \\\n"
-        "    second\n"
-        "tab\\tkey=t\n",
+        "# comment\ndb.user = alice\ndb.password:p\\u00e4ss\\=word\nlong.value = first \\\n    second\ntab\\tkey=t\n",
         encoding="utf-8",
     )
     provider = _file_provider()
@@ -143,15 +144,15 @@ def test_file_provider_reads_java_properties_syntax(tmp_path: Path) -> None:
 def test_file_provider_errors_name_the_file(tmp_path: Path) -> None:
     provider = _file_provider()
     missing = tmp_path / "nope.properties"
-    with pytest.raises(ConfigError, match=f"^Could not read properties from file {missing}$"):
+    with pytest.raises(ConfigError, match=exact(f"Could not read properties from file {missing}")):
         provider.get(str(missing), {"k"})
-    with pytest.raises(ConfigError, match="^Could not read properties from file "):
+    with pytest.raises(ConfigError, match=re.escape("Could not read properties from file ")):
         provider.get(str(tmp_path), {"k"})  # a directory
     latin1 = tmp_path / "latin1.properties"
     latin1.write_bytes("k=caf\xe9\n".encode("latin-1"))  # Java reads it with a strict UTF-8 reader
-    with pytest.raises(ConfigError, match="^Could not read properties from file "):
+    with pytest.raises(ConfigError, match=re.escape("Could not read properties from file ")):
         provider.get(str(latin1), {"k"})
-    with pytest.raises(RuntimeError, match="The provider has not been configured yet."):
+    with pytest.raises(RuntimeError, match=exact("The provider has not been configured yet.")):
         FileConfigProvider().get(str(latin1))
 
 
@@ -175,11 +176,11 @@ def test_allowed_paths_confine_the_file_provider(tmp_path: Path) -> None:
 
 
 def test_allowed_paths_must_be_absolute_and_exist(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="^Path relative/dir is not absolute$"):
+    with pytest.raises(ConfigError, match=exact("Path relative/dir is not absolute")):
         _file_provider(**{"allowed.paths": "relative/dir"})
-    with pytest.raises(ConfigError, match=f"^Path  {tmp_path} is not absolute$"):
+    with pytest.raises(ConfigError, match=exact(f"Path  {tmp_path} is not absolute")):
         _dir_provider(**{"allowed.paths": f"{tmp_path}, {tmp_path}"})  # Java does not trim the items
-    with pytest.raises(ConfigError, match=f"^Path {tmp_path}/missing does not exist$"):
+    with pytest.raises(ConfigError, match=exact(f"Path {tmp_path}/missing does not exist")):
         _file_provider(**{"allowed.paths": f"{tmp_path}/x/../missing"})
 
 
@@ -219,7 +220,7 @@ def test_env_provider_reads_the_process_environment_with_an_allowlist(monkeypatc
     partial = EnvVarConfigProvider()
     partial.configure({"allowlist.pattern": "KC_TEST_DB"})  # must match the whole name (Java's matches())
     assert partial.get("", {"KC_TEST_DB_PASSWORD"}).data == {}
-    with pytest.raises(ConfigError, match="^Path is not supported for EnvVarConfigProvider, invalid value '/x'$"):
+    with pytest.raises(ConfigError, match=exact("Path is not supported for EnvVarConfigProvider, invalid value '/x'")):
         provider.get("/x", {"KC_TEST_OTHER"})
     # The environment is captured when the provider is created.
     monkeypatch.setenv("KC_TEST_LATE", "late")
