@@ -15,6 +15,7 @@ from kconnect.plugins.config_providers import DirectoryConfigProvider, EnvVarCon
 from kconnect.plugins.registry import PluginKind, PluginRegistry
 from kconnect.workers.config_providers import (
     REDACTED_ERROR,
+    SUPERVISOR_KEY_ERROR,
     ConnectorConfigResolver,
     redact_validation,
     reload_action,
@@ -354,6 +355,23 @@ def test_validation_runs_on_resolved_values_and_redacts_them(tmp_path: Path) -> 
     assert "/very/secret/path.txt" not in rendered
     assert "not-a-number" not in rendered
     assert without_provider_keys(config).keys() == config.keys() - {"config.providers", "config.providers.evil.class"}
+
+
+def test_placeholders_in_keys_the_supervisor_reads_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KC_TEST_BACKOFF", "500")
+    worker_props = _worker_props(**{"config.providers": "env", "config.providers.env.class": ENV})
+    config = {
+        "connector.class": "FileStreamSink",
+        "name": "v",
+        "topics": "t",
+        "kconnect.task.restart.initial.backoff.ms": "${env:KC_TEST_BACKOFF}",
+    }
+    registry = PluginRegistry.from_entry_points()
+    infos = validate_resolved(lambda c: validate(registry, worker_props, c), worker_props, config, registry)
+    values = {c["value"]["name"]: c["value"] for c in infos["configs"]}
+    key = "kconnect.task.restart.initial.backoff.ms"
+    assert values[key]["errors"] == [SUPERVISOR_KEY_ERROR.format(key=key)]
+    assert infos["error_count"] == 1
 
 
 def test_redaction_leaves_values_without_placeholders_alone() -> None:

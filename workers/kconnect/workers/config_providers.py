@@ -40,6 +40,11 @@ RELOAD_NONE = "none"
 REDACTED_ERROR = (
     "Invalid value for configuration '{key}': the value resolved from the config provider reference failed validation"
 )
+#: kconnect's error for a placeholder in a key the supervisor reads (it never resolves placeholders).
+SUPERVISOR_KEY_ERROR = (
+    "Invalid value for configuration '{key}': config provider placeholders are not supported here; "
+    "the supervisor reads this key and never resolves placeholders"
+)
 
 
 def _registry(registry: PluginRegistry | None) -> PluginRegistry:
@@ -247,13 +252,33 @@ def validate_resolved(
     raw = without_provider_keys(config)
     with connector_resolver(WorkerConfig.from_props(worker_props, log=False), registry) as resolver:
         resolved = resolver.transform(raw).data
-    return redact_validation(validate(resolved), raw, resolved)
+    return _refuse_supervisor_placeholders(redact_validation(validate(resolved), raw, resolved), raw)
+
+
+def _refuse_supervisor_placeholders(infos: dict[str, Any], raw: Mapping[str, str]) -> dict[str, Any]:
+    """An error on each key the supervisor itself reads that holds a placeholder.
+
+    The supervisor never resolves connector configs, so ``kconnect.task.restart.*`` (its restart
+    policy) must be written out.
+    """
+    from kconnect.workers.worker_config import RESTART_KEYS
+
+    refused = {k for k in RESTART_KEYS if has_variables(raw.get(k))}
+    if not refused:
+        return infos
+    for item in infos.get("configs") or []:
+        value = item.get("value") or {}
+        if value.get("name") in refused:
+            value["errors"] = [*value.get("errors", []), SUPERVISOR_KEY_ERROR.format(key=value["name"])]
+            infos["error_count"] = int(infos.get("error_count", 0)) + 1
+    return infos
 
 
 __all__ = [
     "CONFIG_PROVIDERS",
     "CONFIG_RELOAD_ACTION",
     "REDACTED_ERROR",
+    "SUPERVISOR_KEY_ERROR",
     "ConnectorConfigResolver",
     "connector_resolver",
     "redact_validation",
