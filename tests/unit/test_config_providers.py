@@ -397,3 +397,13 @@ def test_env_var_values_resolve_in_connector_configs(monkeypatch: pytest.MonkeyP
     finally:
         resolver.close()
     assert os.environ["KC_TEST_TOPIC"] == "from-env-topic"
+
+
+def test_file_provider_ends_lines_only_where_java_does(tmp_path: Path) -> None:
+    secrets = tmp_path / "s.properties"
+    secrets.write_text("a=one\u2028still one\x85and\x0cthis\r\nb=two\rc=three\n", encoding="utf-8", newline="")
+    assert _file_provider().get(str(secrets)).data == {
+        "a": "one\u2028still one\x85and\x0cthis",
+        "b": "two",
+        "c": "three",
+    }

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -37,12 +38,14 @@ WorkerMode = Literal["standalone", "distributed"]
 # --- java.util.Properties -----------------------------------------------------------------------
 
 _WS = " \t\f"
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
 
 
 def _logical_lines(text: str) -> Iterator[str]:
     """Yield logical lines: comments and blank lines dropped, continuations joined."""
-    lines = text.splitlines()
+    # Only \n, \r and \r\n end a line in Java (str.splitlines would also split on \f, \x85, \u2028...).
+    lines = _LINE_BREAK.split(text)
     i = 0
     while i < len(lines):
         line = lines[i].lstrip(_WS)
