@@ -111,7 +111,7 @@ def test_ttl_restarts_the_connector_with_fresh_values_unless_reload_is_none(
     expiring = tmp_path / "expiring.properties"
     fixed = tmp_path / "fixed.properties"
     # The test provider reports the file's own "ttl.ms" as the TTL of what it returns.
-    expiring.write_text(f"out={first}\nttl.ms=3000\n")
+    expiring.write_text(f"out={first}\nttl.ms=5000\n")
     fixed.write_text(f"out={kept}\nttl.ms=1000\n")
     w = Worker(
         tmp_path,
@@ -156,17 +156,19 @@ def test_ttl_restarts_the_connector_with_fresh_values_unless_reload_is_none(
         _produce(kafka_broker, reloading_topic, ["last"])
         wait_for(lambda: "last" in second.read_text().splitlines(), 60, "the last record in the new file")
         before, after = first.read_text().splitlines(), second.read_text().splitlines()
-        assert before[:5] == [f"a{i}" for i in range(5)]
-        # Every record arrived exactly once, in order, in the file resolved when it was consumed.
-        assert before + after == [f"a{i}" for i in range(5)] + produced + ["last"]
-        assert after[0].startswith("b")
+        olds = {f"a{i}" for i in range(5)}
+        # Nothing lost (the sink is at-least-once, so a restart may repeat a record), and each record
+        # went to the file resolved when it was consumed: no old record in the new file.
+        assert olds <= set(before) <= olds | set(produced)
+        assert set(after) <= set(produced) | {"last"}
+        assert set(produced) | {"last"} <= set(before) | set(after)
         assert "Restarting connector reloading and its tasks: config provider values expired" in w.log_tail(400)
         status = w.status("reloading")
         assert status["connector"]["state"] == "RUNNING"
         assert [t["state"] for t in status["tasks"]] == ["RUNNING"]
         assert w.rest.get("/connectors/reloading/config")["file"] == f"${{ttl:{expiring}:out}}"
 
-        # reload=none: its 1 s TTL expired long ago, yet nothing restarted and it still writes where it did.
+        # reload=none: its 1 s TTL expired long ago (the other connector's 5 s one did), yet nothing restarted and it still writes where it did.
         _produce(kafka_broker, fixed_topic, ["y"])
         wait_for(lambda: count_lines(kept) >= 6, 60, "the reload=none connector's later record")
         assert sorted(w.task_pids("fixed")) == fixed_pids
