@@ -168,7 +168,8 @@ def test_ttl_restarts_the_connector_with_fresh_values_unless_reload_is_none(
         assert [t["state"] for t in status["tasks"]] == ["RUNNING"]
         assert w.rest.get("/connectors/reloading/config")["file"] == f"${{ttl:{expiring}:out}}"
 
-        # reload=none: its 1 s TTL expired long ago (the other connector's 5 s one did), yet nothing restarted and it still writes where it did.
+        # reload=none: its 1 s TTL expired long ago (the other connector's 5 s one did), yet nothing
+        # restarted and it still writes where it did.
         _produce(kafka_broker, fixed_topic, ["y"])
         wait_for(lambda: count_lines(kept) >= 6, 60, "the reload=none connector's later record")
         assert sorted(w.task_pids("fixed")) == fixed_pids
