@@ -192,14 +192,19 @@ def test_directory_provider_maps_file_names_to_contents(tmp_path: Path) -> None:
     secrets = tmp_path / "secrets"
     secrets.mkdir()
     (secrets / "db-password").write_text("p@ss\n")
-    (secrets / "api.key").write_bytes(b"\xffraw")
+    (secrets / "api.key").write_text("k\r\ney")
     (secrets / "nested").mkdir()
     (secrets / "nested" / "deep").write_text("no")
     provider = _dir_provider()
-    assert provider.get(str(secrets)).data == {"db-password": "p@ss\n", "api.key": "\ufffdraw"}
+    assert provider.get(str(secrets)).data == {"db-password": "p@ss\n", "api.key": "k\r\ney"}
     assert provider.get(str(secrets), {"db-password", "nested", "nope"}).data == {"db-password": "p@ss\n"}
     assert provider.get(str(secrets / "db-password")).data == {}  # not a directory
     assert provider.get("").data == {}
+    binary = tmp_path / "binary"
+    binary.mkdir()
+    (binary / "blob").write_bytes(b"\xffraw")
+    with pytest.raises(ConfigError, match=exact(f"Could not read file {binary / 'blob'} for property blob")):
+        provider.get(str(binary), {"blob"})
     confined = _dir_provider(**{"allowed.paths": str(tmp_path / "secrets" / "nested")})
     assert confined.get(str(secrets)).data == {}
     assert confined.get(str(secrets / "nested")).data == {"deep": "no"}

@@ -58,11 +58,10 @@ class DirectoryConfigProvider(ConfigProvider):
 
 
 def _read(file_path: str, name: str) -> str:
+    # Strict UTF-8, as Java 4.3.1 reads the file: bytes that are not UTF-8 fail the lookup.
     try:
-        with open(file_path, "rb") as f:
-            content = f.read()
-    except OSError as e:
+        with open(file_path, encoding="utf-8", errors="strict", newline="") as f:
+            return f.read()
+    except (OSError, UnicodeDecodeError) as e:
         log.error("Could not read file %s for property %s", file_path, name, exc_info=e)
         raise ConfigError(f"Could not read file {file_path} for property {name}") from None
-    # Java's new String(bytes, UTF_8) replaces malformed input rather than failing.
-    return content.decode("utf-8", errors="replace")
