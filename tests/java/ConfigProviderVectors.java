@@ -10,12 +10,17 @@
  * Output, one JSON line per case: {"name", "data": {...}, "ttls": {...}} after a successful transform,
  * {"name", "configure_error": "SimpleClassName: message"} when a provider's configure() threw, or
  * {"name", "error": "SimpleClassName: message"} when the transform threw.
+ *
+ * A case {"name", "worker": {...}} instead parses those properties with AbstractConfig (how a worker's own
+ * properties resolve the providers they declare) and answers {"name", "originals": {...}} or {"name", "error"}.
  */
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigTransformer;
 import org.apache.kafka.common.config.ConfigTransformerResult;
 import org.apache.kafka.common.config.provider.ConfigProvider;
@@ -38,6 +43,16 @@ public class ConfigProviderVectors {
         for (JsonNode c : cases) {
             ObjectNode result = MAPPER.createObjectNode();
             result.put("name", c.get("name").asText());
+            if (c.has("worker")) {
+                try {
+                    AbstractConfig config = new AbstractConfig(new ConfigDef(), strings(c.get("worker")), false);
+                    result.set("originals", MAPPER.valueToTree(new TreeMap<>(config.originalsStrings())));
+                } catch (Exception e) {
+                    result.put("error", describe(e));
+                }
+                out.println(MAPPER.writeValueAsString(result));
+                continue;
+            }
             Map<String, ConfigProvider> providers = new HashMap<>();
             try {
                 Iterator<Map.Entry<String, JsonNode>> it = c.get("providers").fields();

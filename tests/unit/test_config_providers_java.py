@@ -18,6 +18,7 @@ import pytest
 
 from kconnect.api import ConfigError, ConfigProvider, ConfigTransformer
 from kconnect.plugins.registry import PluginRegistry
+from kconnect.workers.config_providers import resolve_worker_variables
 
 pytestmark = pytest.mark.java
 
@@ -166,6 +167,25 @@ def _cases(root: Path) -> list[dict[str, Any]]:
             "configs": {"user": "${env:/some/path:KC_VEC_USER}"},
         },
         {
+            "name": "worker-properties",
+            "worker": {
+                # Split on commas as written: " env" is not "env", so ${env:...} stays unresolved here.
+                "config.providers": "file, env,bare",
+                "config.providers.file.class": FILE,
+                "config.providers.file.param.allowed.paths": str(root / "secrets"),
+                "config.providers. env.class": ENV,
+                "config.providers.env.class": ENV,
+                "sasl.jaas.config": f"user='${{file:{db}:user}}' password='${{file:{db}:password}}';",
+                "from.env": "${env:KC_VEC_USER}",
+                "bare": "${bare:x}",
+                "param.itself": "${file:" + str(root / "outside.properties") + ":user}",
+            },
+        },
+        {
+            "name": "worker-properties-unknown-class",
+            "worker": {"config.providers": "vault", "config.providers.vault.class": "com.example.NoSuchProvider"},
+        },
+        {
             "name": "two-providers",
             "providers": {**file_only, "env": {"class": ENV, "params": {}}},
             "configs": {"mixed": f"${{env:KC_VEC_USER}}@${{file:{db}:password}}"},
@@ -182,6 +202,12 @@ def _describe(e: BaseException) -> str:
 def _kconnect(case: dict[str, Any]) -> dict[str, Any]:
     registry = PluginRegistry.from_entry_points()
     out: dict[str, Any] = {"name": case["name"]}
+    if "worker" in case:
+        try:
+            out["originals"] = dict(sorted(resolve_worker_variables(case["worker"], registry).items()))
+        except Exception as e:
+            out["error"] = _describe(e)
+        return out
     providers: dict[str, ConfigProvider] = {}
     try:
         for name, spec in case["providers"].items():
