@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_task(boot: Mapping[str, Any], link: SupervisorLink) -> None:
     from kconnect.plugins.registry import PluginRegistry
     from kconnect.workers import clients
-    from kconnect.workers.config_providers import resolve_for_process
+    from kconnect.workers.config_providers import resolve_task_configs
     from kconnect.workers.conversion import Pipeline
     from kconnect.workers.plumbing import build_pipeline, sink_subscription
     from kconnect.workers.worker_config import WorkerConfig
@@ -110,8 +110,9 @@ def run_task(boot: Mapping[str, Any], link: SupervisorLink) -> None:
     task_id: int = boot["task_id"]
     registry = PluginRegistry.from_entry_points()
     # Placeholders are resolved here, in the one process that needs the values (never in the supervisor).
-    conn_config = resolve_for_process(worker, boot["connector_config"], link, registry=registry)
-    task_config = resolve_for_process(worker, boot["task_config"], registry=registry, report_ttls=False)
+    conn_config, task_config = resolve_task_configs(
+        worker, boot["connector_config"], boot["task_config"], link, registry=registry
+    )
     task_cls = registry.connector_class(conn_config["connector.class"]).task_class()
     task = task_cls()
     pipeline: Pipeline = build_pipeline(registry, worker, conn_config)

@@ -191,6 +191,29 @@ def resolve_for_process(
     return result.data
 
 
+def resolve_task_configs(
+    worker: WorkerConfig,
+    connector_config: Mapping[str, str],
+    task_config: Mapping[str, str],
+    link: SupervisorLink | None,
+    *,
+    registry: PluginRegistry | None = None,
+) -> tuple[dict[str, str], dict[str, str]]:
+    """A task process's connector and task configs, resolved with one set of providers.
+
+    As in Java, the connector config's TTLs are reported (they restart the connector); the task
+    config's are not.
+    """
+    with connector_resolver(worker, registry) as resolver:
+        connector = resolver.transform(connector_config)
+        task = resolver.transform(task_config)
+    if connector.ttls and link is not None and reload_action(connector_config) == RELOAD_RESTART:
+        from kconnect.ipc import messages as m
+
+        link.send({"type": m.CONFIG_TTL, "ttls": dict(connector.ttls)})
+    return connector.data, task.data
+
+
 def reverse_transform(raw_config: Mapping[str, str], task_configs: list[dict[str, str]]) -> list[dict[str, str]]:
     """Put the connector config's placeholders back into task configs (Apache's ``reverseTransform``).
 
@@ -284,6 +307,7 @@ __all__ = [
     "redact_validation",
     "reload_action",
     "resolve_for_process",
+    "resolve_task_configs",
     "resolve_worker_variables",
     "reverse_transform",
     "validate_resolved",
