@@ -10,7 +10,9 @@ import zlib
 from collections.abc import Mapping, Sequence
 
 from kconnect.api import (
+    ConfigData,
     ConfigDef,
+    ConfigProvider,
     ConfigType,
     ConfigValue,
     SinkConnector,
@@ -190,3 +192,23 @@ class LimitProbeSourceTask(SourceTask):
 
     def stop(self) -> None:
         self.hoard.clear()
+
+
+class TtlFileConfigProvider(ConfigProvider):
+    """A third-party-style config provider (no entry point: used through its dotted class path).
+
+    Like FileConfigProvider, it reads a Java properties file, and it reports the file's own ``ttl.ms``
+    entry, when there is one, as the TTL of what it returns — so a test can make values expire, then
+    stop them expiring by rewriting the file.
+    """
+
+    def configure(self, configs: Mapping[str, str]) -> None:
+        self.configs = dict(configs)
+
+    def get(self, path: str, keys: set[str] | None = None) -> ConfigData:
+        from kconnect.workers.worker_config import load_properties
+
+        props = load_properties(path)
+        data = props if keys is None else {k: v for k, v in props.items() if k in keys}
+        ttl = props.get("ttl.ms")
+        return ConfigData(data, int(ttl) if ttl is not None else None)

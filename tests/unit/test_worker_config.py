@@ -133,7 +133,7 @@ def test_unknown_keys_warn_and_jvm_keys_info(caplog: pytest.LogCaptureFixture) -
             "ssl.truststore.location": "/x",
             "sasl.mechanism": "PLAIN",
             "config.providers": "file",
-            "config.providers.file.class": "x",
+            "config.providers.file.class": "org.apache.kafka.common.config.provider.FileConfigProvider",
             "kconnect.task.restart.enable": "false",
             "access.control.allow.origin": "*",
             "rest.extension.classes": "",

@@ -14,6 +14,7 @@ from kconnect.api.config import (
     ValidString,
     Width,
 )
+from kconnect.api.config_provider import ConfigData, ConfigProvider, ConfigTransformer, ConfigTransformerResult
 from kconnect.api.connector import (
     Connector,
     ConnectorContext,
@@ -36,14 +37,17 @@ from kconnect.api.task import (
     Task,
     TransactionContext,
 )
-from kconnect.api.transforms import ConfigProvider, Predicate, Transformation
+from kconnect.api.transforms import Predicate, Transformation
 
 __all__ = [
     "NO_DEFAULT",
+    "ConfigData",
     "ConfigDef",
     "ConfigError",
     "ConfigKey",
     "ConfigProvider",
+    "ConfigTransformer",
+    "ConfigTransformerResult",
     "ConfigType",
     "ConfigValue",
     "ConnectError",

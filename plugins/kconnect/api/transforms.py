@@ -1,4 +1,7 @@
-"""Single message transforms and predicates (interfaces only; implementations are plugins)."""
+"""Single message transforms and predicates (interfaces only; implementations are plugins).
+
+``ConfigProvider`` lives in :mod:`kconnect.api.config_provider`; it is re-exported here for older imports.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from collections.abc import Mapping
 from typing import ClassVar, Generic, TypeVar
 
 from kconnect.api.config import ConfigDef
+from kconnect.api.config_provider import ConfigProvider
 from kconnect.api.records import ConnectRecord
 
 R = TypeVar("R", bound=ConnectRecord)
@@ -57,15 +61,4 @@ class Predicate(ABC, Generic[R]):
         return None
 
 
-class ConfigProvider(ABC):
-    """Resolves ``${provider:path:key}`` placeholders (Apache's ConfigProvider)."""
-
-    @abstractmethod
-    def configure(self, configs: Mapping[str, str]) -> None: ...
-
-    @abstractmethod
-    def get(self, path: str, keys: set[str] | None = None) -> tuple[dict[str, str], int | None]:
-        """Return (values, ttl_ms)."""
-
-    def close(self) -> None:
-        return None
+__all__ = ["ConfigProvider", "Predicate", "Transformation"]

@@ -35,6 +35,7 @@ from kconnect.supervisor.children import (
     spawn_command,
     spawn_worker_child,
 )
+from kconnect.supervisor.config_reload import ConfigReloads
 from kconnect.supervisor.herder import (
     FAILED,
     PAUSED,
@@ -98,6 +99,7 @@ class Master:
         self.rest_restart_at: dict[int, float] = {}
         self._wake_r, self._wake_w = os.pipe()
         self.ops = Operations(self)
+        self.config_reloads = ConfigReloads(self)
         self.exit_waiters: list[tuple[set[int], Callable[[], None]]] = []
         self.task_config_waiters: dict[str, list[Callable[[], None]]] = {}
         self.env = dict(os.environ)
@@ -149,6 +151,7 @@ class Master:
                     break
                 continue
             self._expire_deadlines()
+            self.config_reloads.fire_due()
             self._reconcile()
         self._cleanup()
         return self.exit_code
@@ -306,6 +309,8 @@ class Master:
                         self.stop_child(other)
                 entry.tasks = {i: entry.tasks.get(i, TaskSlot()) for i in range(len(configs))}
             self.fire_task_config_waiters(entry.name)
+        elif kind == m.CONFIG_TTL:
+            self.config_reloads.schedule(entry, msg.get("ttls") or {})
         elif kind == m.HEARTBEAT:
             child.stats = msg.get("stats") or {}
             entry.active_topics.update(child.stats.get("topics") or ())

@@ -11,6 +11,8 @@ connector process -> supervisor
     ``validated``   the ConfigInfos of a validation request
     ``task_configs`` the connector's task configs (after start or a reconfiguration request)
     ``failed``      the connector failed, with a trace
+connector or task process -> supervisor
+    ``config_ttl``  config providers reported TTLs (ms, per path): restart the connector when they expire
 task process -> supervisor
     ``hello``       the process is up and has started its task (carries the pid)
     ``heartbeat``   the main loop is alive; at most once a second, carries a stats summary
@@ -34,6 +36,7 @@ OFFSETS = "offsets"
 FAILED = "failed"
 VALIDATED = "validated"
 TASK_CONFIGS = "task_configs"
+CONFIG_TTL = "config_ttl"
 REQUEST = "request"
 REPLY = "reply"
 

@@ -27,12 +27,22 @@ def run_admin(boot: Mapping[str, Any], link: SupervisorLink) -> None:
     op = boot["op"]
     args: dict[str, Any] = boot.get("args") or {}
     try:
+        if args.get("connector_config"):
+            args = {**args, "connector_config": _resolved(boot, args["connector_config"])}
         status, body = _OPS[op](boot, args)
     except OpError as e:
         status, body = e.status, {"error_code": e.status, "message": e.message}
     except Exception as e:  # the connector's own hook failing: Kafka Connect answers 500 with its message
         status, body = 500, {"error_code": 500, "message": str(e) or type(e).__name__}
     link.send({"type": RESULT, "status": status, "body": body})
+
+
+def _resolved(boot: Mapping[str, Any], config: Mapping[str, str]) -> dict[str, str]:
+    """The connector config with its placeholders resolved (offsets hooks and clients need the real values)."""
+    from kconnect.workers.config_providers import resolve_for_process
+    from kconnect.workers.worker_config import WorkerConfig
+
+    return resolve_for_process(WorkerConfig.from_props(boot["worker"], log=False), config, report_ttls=False)
 
 
 def _registry() -> Any:

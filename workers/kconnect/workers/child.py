@@ -100,16 +100,19 @@ def main(argv: list[str] | None = None) -> int:
 def run_task(boot: Mapping[str, Any], link: SupervisorLink) -> None:
     from kconnect.plugins.registry import PluginRegistry
     from kconnect.workers import clients
+    from kconnect.workers.config_providers import resolve_task_configs
     from kconnect.workers.conversion import Pipeline
     from kconnect.workers.plumbing import build_pipeline, sink_subscription
     from kconnect.workers.worker_config import WorkerConfig
 
     worker = WorkerConfig.from_props(boot["worker"], log=False)
-    conn_config: dict[str, str] = boot["connector_config"]
-    task_config: dict[str, str] = boot["task_config"]
     name: str = boot["connector"]
     task_id: int = boot["task_id"]
     registry = PluginRegistry.from_entry_points()
+    # Placeholders are resolved here, in the one process that needs the values (never in the supervisor).
+    conn_config, task_config = resolve_task_configs(
+        worker, boot["connector_config"], boot["task_config"], link, registry=registry
+    )
     task_cls = registry.connector_class(conn_config["connector.class"]).task_class()
     task = task_cls()
     pipeline: Pipeline = build_pipeline(registry, worker, conn_config)

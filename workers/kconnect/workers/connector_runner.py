@@ -92,10 +92,16 @@ def _recommendations(
 
 def run_validation(boot: Mapping[str, Any], link: SupervisorLink) -> None:
     from kconnect.plugins.registry import PluginRegistry
+    from kconnect.workers.config_providers import validate_resolved
 
     registry = PluginRegistry.from_entry_points()
     try:
-        infos = validate(registry, boot["worker"], boot["connector_config"])
+        infos = validate_resolved(
+            lambda config: validate(registry, boot["worker"], config),
+            boot["worker"],
+            boot["connector_config"],
+            registry,
+        )
         link.send({"type": m.VALIDATED, "infos": infos})
     except Exception as e:  # unknown class etc.: a 400 with the message, not a crash
         link.send({"type": m.VALIDATED, "error": str(e)})
@@ -103,9 +109,13 @@ def run_validation(boot: Mapping[str, Any], link: SupervisorLink) -> None:
 
 def run_connector(boot: Mapping[str, Any], link: SupervisorLink) -> None:
     from kconnect.plugins.registry import PluginRegistry
+    from kconnect.workers.config_providers import resolve_for_process
+    from kconnect.workers.worker_config import WorkerConfig
 
     registry = PluginRegistry.from_entry_points()
-    config: dict[str, str] = boot["connector_config"]
+    raw_config: dict[str, str] = boot["connector_config"]
+    worker = WorkerConfig.from_props(boot["worker"], log=False)
+    config = resolve_for_process(worker, raw_config, link, registry=registry)
     cls = registry.connector_class(config["connector.class"])
     connector = cls()
     ctx = _Context()
@@ -113,7 +123,7 @@ def run_connector(boot: Mapping[str, Any], link: SupervisorLink) -> None:
     connector.start(config)
     max_tasks = int(config.get("tasks.max", "1"))
     try:
-        _send_task_configs(link, connector, config, max_tasks)
+        _send_task_configs(link, connector, config, max_tasks, raw_config)
         link.send({"type": m.HELLO})
         while not link.stop_requested:
             link.poll_commands(0.5)
@@ -121,16 +131,20 @@ def run_connector(boot: Mapping[str, Any], link: SupervisorLink) -> None:
                 raise ctx.error
             if ctx.reconfigure.is_set():
                 ctx.reconfigure.clear()
-                _send_task_configs(link, connector, config, max_tasks)
+                _send_task_configs(link, connector, config, max_tasks, raw_config)
             link.heartbeat({})
     finally:
         connector.stop()
 
 
-def _send_task_configs(link: SupervisorLink, connector: Any, config: Mapping[str, str], max_tasks: int) -> None:
+def _send_task_configs(
+    link: SupervisorLink, connector: Any, config: Mapping[str, str], max_tasks: int, raw_config: Mapping[str, str]
+) -> None:
     """Task configs as Kafka Connect stores them: the connector's, plus ``task.class`` and, for sinks,
-    the subscription (Apache's Worker.connectorTaskConfigs)."""
+    the subscription (Apache's Worker.connectorTaskConfigs); values resolved from config providers
+    are turned back into their placeholders (Apache's AbstractHerder.reverseTransform)."""
     from kconnect.plugins.registry import connector_type, plugin_class_name
+    from kconnect.workers.config_providers import reverse_transform
 
     task_class = plugin_class_name(connector.task_class())
     configs = []
@@ -141,4 +155,4 @@ def _send_task_configs(link: SupervisorLink, connector: Any, config: Mapping[str
                 if config.get(key):
                     task_config[key] = config[key]
         configs.append(task_config)
-    link.send({"type": m.TASK_CONFIGS, "configs": configs})
+    link.send({"type": m.TASK_CONFIGS, "configs": reverse_transform(raw_config, configs)})

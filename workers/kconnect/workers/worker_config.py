@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -38,12 +39,14 @@ WorkerMode = Literal["standalone", "distributed"]
 # --- java.util.Properties -----------------------------------------------------------------------
 
 _WS = " \t\f"
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
 
 
 def _logical_lines(text: str) -> Iterator[str]:
     """Yield logical lines: comments and blank lines dropped, continuations joined."""
-    lines = text.splitlines()
+    # Only \n, \r and \r\n end a line in Java (str.splitlines would also split on \f, \x85, \u2028...).
+    lines = _LINE_BREAK.split(text)
     i = 0
     while i < len(lines):
         line = lines[i].lstrip(_WS)
@@ -605,9 +608,15 @@ class WorkerConfig:
 
     @classmethod
     def from_props(cls, props: Mapping[str, str], mode: WorkerMode = "standalone", *, log: bool = True) -> WorkerConfig:
-        """Parse and validate ``props``; raises :class:`ConfigError` (Apache's messages) naming the bad key."""
+        """Parse and validate ``props``; raises :class:`ConfigError` (Apache's messages) naming the bad key.
+
+        Placeholders (``${provider:path:key}``) are resolved first by the providers the properties
+        declare, as Java's AbstractConfig does; ``raw`` holds the resolved strings.
+        """
+        from kconnect.workers.config_providers import resolve_worker_variables  # local: it imports this module
+
         definition = worker_config_def(mode)
-        raw = {str(k): str(v) for k, v in props.items()}
+        raw = resolve_worker_variables({str(k): str(v) for k, v in props.items()})
         values = definition.parse(raw)
         if log:
             _classify_and_log(raw, definition, mode)
