@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from kconnect.supervisor.devbroker.broker import KafkaBroker
+from kconnect.supervisor.devbroker.broker import KafkaBroker, free_port
 from tests.integration.test_standalone import file_sink, file_source, topic_values
-from tests.support.worker import Worker, count_lines, wait_for
+from tests.support.worker import RestClient, Worker, count_lines, wait_for
 
 pytestmark = pytest.mark.kafka
 
@@ -191,5 +191,30 @@ def test_metrics_can_be_switched_off(tmp_path: Path, kafka_broker: KafkaBroker) 
         status, body = w.rest.call("GET", "/metrics")
         assert status == 404
         assert "kconnect.metrics.enable" in body["message"]
+    finally:
+        w.stop()
+
+
+def test_requests_served_by_another_rest_process_reach_the_scrape(tmp_path: Path, kafka_broker: KafkaBroker) -> None:
+    """The admin listener runs in its own gunicorn process: its counters arrive by its periodic push."""
+    admin_port = free_port()
+    w = Worker(tmp_path, kafka_broker.bootstrap_servers, {"admin.listeners": f"http://127.0.0.1:{admin_port}"})
+    try:
+        w.start()
+        admin = RestClient(f"http://127.0.0.1:{admin_port}")
+        for _ in range(3):
+            admin.get("/admin/loggers")
+        with urllib.request.urlopen(w.rest.base + "/metrics/", timeout=60) as resp:
+            assert resp.status == 200  # a trailing slash is tolerated, as on every route
+        status, _ = admin.call("GET", "/metrics")
+        assert status == 404  # not served on the admin listener
+
+        def counted() -> Samples | None:
+            s = scrape(w)
+            return s if value(s, "kconnect_rest_requests_total", route="/admin/loggers", code="200") == 3 else None
+
+        s = wait_for(counted, 30, "the admin listener's requests in the main listener's scrape", interval=0.5)
+        assert value(s, "kconnect_rest_requests_total", method="GET", route="unmatched", code="404") == 1
+        assert (value(s, "kconnect_rest_processes") or 0) >= 4  # two gunicorn arbiters and their workers
     finally:
         w.stop()
