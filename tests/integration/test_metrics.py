@@ -218,3 +218,30 @@ def test_requests_served_by_another_rest_process_reach_the_scrape(tmp_path: Path
         assert (value(s, "kconnect_rest_processes") or 0) >= 4  # two gunicorn arbiters and their workers
     finally:
         w.stop()
+
+
+def test_restarts_do_not_grow_the_exposition(
+    tmp_path: Path, kafka_broker: KafkaBroker, worker: Worker, unique_topic: str
+) -> None:
+    """Every task restart is a new process, but the series stay one set per task (no per-pid leftovers)."""
+    kafka_broker.create_topic(unique_topic, partitions=1)
+    src = tmp_path / "in.txt"
+    src.write_text("a\nb\n")
+    worker.start()
+    worker.create("src", file_source("src", src, unique_topic))
+    labels = {"connector": "src", "task": "0"}
+    sizes = []
+    for restarts in range(1, 5):
+        old = worker.task_pids("src", "source_task")
+        assert worker.rest.call("POST", "/connectors/src/tasks/0/restart")[0] == 204
+        wait_for(lambda o=old: (p := worker.task_pids("src", "source_task")) and p != o, 30, f"restart {restarts}")
+
+        def seen(n: int = restarts) -> Samples | None:
+            s = scrape(worker)
+            running = value(s, "kconnect_task_status", state="running", **labels) == 1
+            return s if running and value(s, "kconnect_task_restarts_total", **labels) == n else None
+
+        s = wait_for(seen, 30, f"restart {restarts} in the metrics", interval=0.5)
+        sizes.append(len([k for k in s if not k[0].startswith("kconnect_rest_request")]))
+        assert value(s, "kconnect_task_exits_total", reason="stopped", **labels) == restarts
+    assert sizes[1] == sizes[3], sizes
