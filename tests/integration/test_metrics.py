@@ -245,3 +245,26 @@ def test_restarts_do_not_grow_the_exposition(
         sizes.append(len([k for k in s if not k[0].startswith("kconnect_rest_request")]))
         assert value(s, "kconnect_task_exits_total", reason="stopped", **labels) == restarts
     assert sizes[1] == sizes[3], sizes
+
+
+def test_a_paused_source_keeps_reporting_and_counts_paused_time(
+    tmp_path: Path, kafka_broker: KafkaBroker, worker: Worker, unique_topic: str
+) -> None:
+    kafka_broker.create_topic(unique_topic, partitions=1)
+    src = tmp_path / "in.txt"
+    src.write_text("a\nb\n")
+    worker.start()
+    worker.create("src", file_source("src", src, unique_topic))
+    labels = {"connector": "src", "task": "0"}
+    wait_for(lambda: value(scrape(worker), "kconnect_task_status", state="running", **labels) == 1, 30, "RUNNING")
+    assert worker.rest.call("PUT", "/connectors/src/pause")[0] == 202
+
+    def paused_a_while() -> Samples | None:
+        s = scrape(worker)
+        paused = value(s, "kconnect_task_status", state="paused", **labels) == 1
+        return s if paused and (value(s, "kconnect_task_paused_seconds_total", **labels) or 0) >= 2 else None
+
+    # Paused time only grows through heartbeats: the paused task keeps sending them.
+    s = wait_for(paused_a_while, 30, "paused time in the metrics", interval=0.5)
+    assert (value(s, "kconnect_task_running_seconds_total", **labels) or 0) > 0
+    assert value(s, "kconnect_source_task_write_records_total", **labels) == 2

@@ -108,6 +108,7 @@ class SourceTaskRunner:
                 self.link.poll_commands(0.2 if self.link.paused else 0.0)
                 if self.link.paused:
                     self.producer.poll(0)
+                    self.link.heartbeat(self.stats)  # a paused task is alive too (the supervisor kills silent ones)
                     continue
                 poll_started = time.perf_counter()
                 records = self.task.poll()
