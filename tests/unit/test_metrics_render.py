@@ -327,6 +327,9 @@ def test_exit_reasons() -> None:
     assert exit_reason(child, status) == "stopped"
     child.exit_reason = "heartbeat_timeout"
     assert exit_reason(child, status) == "heartbeat_timeout"
+    killed = Child(role="sink_task", connector="c", task_id=0, proc=child.proc, sock=None)
+    killed.failure_trace = "Task process exceeded its memory limit of 100 bytes (kconnect.task.memory.max.bytes) ..."
+    assert exit_reason(killed, status) == "memory_limit"
 
 
 # --- REST counters --------------------------------------------------------------------------------

@@ -25,6 +25,8 @@ from kconnect.supervisor.children import ROLE_CONNECTOR, ROLE_REST, ROLE_SINK_TA
 if TYPE_CHECKING:
     from kconnect.supervisor.master import Master
 
+# How the per-task limits (kconnect.supervisor.limits) word the trace of a task they killed.
+MEMORY_LIMIT_TRACE = "Task process exceeded its memory limit"
 TASK_ROLES = (ROLE_SOURCE_TASK, ROLE_SINK_TASK)
 STARTUP_ROLES = (ROLE_CONNECTOR, *TASK_ROLES)
 
@@ -38,6 +40,8 @@ def exit_reason(child: Child, status: int) -> str:
     """The bounded ``reason`` label for why ``child`` ended (docs/metrics.md lists the values)."""
     if child.exit_reason:
         return child.exit_reason
+    if (child.failure_trace or "").startswith(MEMORY_LIMIT_TRACE):
+        return "memory_limit"  # the supervisor observed the limit kill (kconnect.supervisor.limits)
     if os.WIFSIGNALED(status):
         signum = os.WTERMSIG(status)
         try:
