@@ -103,6 +103,7 @@ def run_task(boot: Mapping[str, Any], link: SupervisorLink) -> None:
     from kconnect.workers.config_providers import resolve_task_configs
     from kconnect.workers.conversion import Pipeline
     from kconnect.workers.plumbing import build_pipeline, sink_subscription
+    from kconnect.workers.task_metrics import METRICS_ENABLE, TaskMetrics
     from kconnect.workers.worker_config import WorkerConfig
 
     worker = WorkerConfig.from_props(boot["worker"], log=False)
@@ -116,6 +117,7 @@ def run_task(boot: Mapping[str, Any], link: SupervisorLink) -> None:
     task_cls = registry.connector_class(conn_config["connector.class"]).task_class()
     task = task_cls()
     pipeline: Pipeline = build_pipeline(registry, worker, conn_config)
+    metrics = TaskMetrics(enabled=bool(worker.get(METRICS_ENABLE)))
     if boot["role"] == "source_task":
         from kconnect.workers.source import SourceTaskRunner
 
@@ -131,6 +133,7 @@ def run_task(boot: Mapping[str, Any], link: SupervisorLink) -> None:
             stored_offsets=boot.get("offsets") or {},
             offset_flush_interval_ms=worker.offset_flush_interval_ms,
             shutdown_timeout_ms=worker.task_shutdown_graceful_timeout_ms,
+            metrics=metrics,
         ).run()
     else:
         from kconnect.workers.sink import SinkTaskRunner
@@ -152,6 +155,7 @@ def run_task(boot: Mapping[str, Any], link: SupervisorLink) -> None:
             pipeline=pipeline,
             link=link,
             offset_flush_interval_ms=worker.offset_flush_interval_ms,
+            metrics=metrics,
         ).run()
 
 
