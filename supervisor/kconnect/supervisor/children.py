@@ -48,6 +48,7 @@ class Child:
     timed_out: bool = False  # killed because its deadline passed
     last_heartbeat: float = field(default_factory=time.monotonic)
     stats: dict[str, Any] = field(default_factory=dict)
+    exit_reason: str | None = None  # set when the supervisor itself ends the process (metrics ``reason`` label)
 
     @property
     def pid(self) -> int:

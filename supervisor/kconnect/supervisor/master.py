@@ -50,6 +50,7 @@ from kconnect.supervisor.herder import (
     TaskSlot,
 )
 from kconnect.supervisor.lifecycle import ProbeTarget, ServiceLifecycle, summarize
+from kconnect.supervisor.metrics_book import MetricsBook
 from kconnect.supervisor.offsets_file import OffsetsFile
 from kconnect.supervisor.operations import Operations
 from kconnect.supervisor.sdnotify import strip_systemd_env
@@ -100,6 +101,7 @@ class Master:
         self.rest_restart_at: dict[int, float] = {}
         self._wake_r, self._wake_w = os.pipe()
         self.ops = Operations(self)
+        self.metrics = MetricsBook(self)
         self.exit_waiters: list[tuple[set[int], Callable[[], None]]] = []
         self.task_config_waiters: dict[str, list[Callable[[], None]]] = {}
         self.env = dict(os.environ)
@@ -191,6 +193,7 @@ class Master:
                 with contextlib.suppress(KeyError, ValueError):
                     self.selector.unregister(child.sock)
                 child.sock.close()
+            self.metrics.on_exit(child, status)
             try:
                 self._on_exit(child, status)
             except Exception:
@@ -270,6 +273,7 @@ class Master:
                 return
 
     def _on_child_message(self, child: Child, msg: Message) -> None:
+        self.metrics.on_message(child, msg)
         if child.on_message is not None:
             child.on_message(child, msg)
             return
@@ -452,6 +456,7 @@ class Master:
             if index not in self.rest_children and now >= self.rest_restart_at.get(index, 0.0):
                 self.rest_children[index] = spawn_command(ROLE_REST, argv, self.env)
                 self.children[self.rest_children[index].pid] = self.rest_children[index]
+                self.metrics.on_start(self.rest_children[index])
         running: dict[tuple[str, int], Child] = {}
         connectors_running: set[str] = set()
         for child in self.children.values():
@@ -519,6 +524,7 @@ class Master:
 
     def _track(self, child: Child) -> None:
         self.children[child.pid] = child
+        self.metrics.on_start(child)
         if child.sock is not None:
             self.selector.register(child.sock, selectors.EVENT_READ, lambda s, c=child: self._read_child(c))
 
@@ -546,6 +552,7 @@ class Master:
                 if child.role == ROLE_CONNECTOR:
                     limit = f"{self.operation_timeout_s:.0f} s"
                     child.failure_trace = f"Connector process did not start and produce task configs within {limit}"
+                    child.exit_reason = "startup_timeout"
                 child.kill()
                 child.timed_out = True
                 child.deadline = None  # killed once; on_exit reports the timeout
@@ -561,6 +568,7 @@ class Master:
                     now - child.last_heartbeat,
                 )
                 child.failure_trace = f"Task process stopped responding (no heartbeat for {HEARTBEAT_TIMEOUT_S:.0f} s)"
+                child.exit_reason = "heartbeat_timeout"
                 child.kill()
                 child.last_heartbeat = now
 

@@ -84,6 +84,23 @@ class Operations:
             return
         reply(200, {"status": "healthy", "message": "Worker has completed startup and is ready to handle requests."})
 
+    # --- metrics (docs/metrics.md): the REST process renders what the book hands over --------------
+    def op_metrics(self, args: dict[str, Any], reply: ReplyFn) -> None:
+        book = self.master.metrics
+        if not book.enabled:
+            raise HerderError(404, "Metrics are disabled (kconnect.metrics.enable=false)")
+        rest = args.get("rest")
+        if isinstance(rest, dict):  # the scraping REST process's own counters, fresher than its last push
+            book.push_rest(int(rest["pid"]), rest.get("series") or [])
+        reply(200, book.snapshot())
+
+    def op_rest_metrics(self, args: dict[str, Any], reply: ReplyFn) -> None:
+        book = self.master.metrics
+        if not book.enabled:
+            raise HerderError(404, "Metrics are disabled (kconnect.metrics.enable=false)")
+        book.push_rest(int(args["pid"]), args.get("series") or [])
+        reply(204, None)
+
     def op_list_connectors(self, args: dict[str, Any], reply: ReplyFn) -> None:
         reply(200, self.herder.list_connectors(list(args.get("expand") or [])))
 

@@ -103,6 +103,7 @@ def run_task(boot: Mapping[str, Any], link: SupervisorLink) -> None:
     from kconnect.workers import clients
     from kconnect.workers.conversion import Pipeline
     from kconnect.workers.plumbing import build_pipeline, sink_subscription
+    from kconnect.workers.task_metrics import METRICS_ENABLE, TaskMetrics
     from kconnect.workers.worker_config import WorkerConfig
 
     worker = WorkerConfig.from_props(boot["worker"], log=False)
@@ -115,6 +116,7 @@ def run_task(boot: Mapping[str, Any], link: SupervisorLink) -> None:
     task = task_cls()
     pipeline: Pipeline = build_pipeline(registry, worker, conn_config)
     logger.info("Starting %s %s", boot["role"].replace("_", " "), task_cls.__name__)
+    metrics = TaskMetrics(enabled=bool(worker.get(METRICS_ENABLE)))
     if boot["role"] == "source_task":
         from kconnect.workers.source import SourceTaskRunner
 
@@ -130,6 +132,7 @@ def run_task(boot: Mapping[str, Any], link: SupervisorLink) -> None:
             stored_offsets=boot.get("offsets") or {},
             offset_flush_interval_ms=worker.offset_flush_interval_ms,
             shutdown_timeout_ms=worker.task_shutdown_graceful_timeout_ms,
+            metrics=metrics,
         ).run()
     else:
         from kconnect.workers.sink import SinkTaskRunner
@@ -151,6 +154,7 @@ def run_task(boot: Mapping[str, Any], link: SupervisorLink) -> None:
             pipeline=pipeline,
             link=link,
             offset_flush_interval_ms=worker.offset_flush_interval_ms,
+            metrics=metrics,
         ).run()
 
 

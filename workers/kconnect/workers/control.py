@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 from kconnect.ipc import messages as m
@@ -63,8 +64,9 @@ class SupervisorLink:
             self.orphaned = True
             self.stop_requested = True
 
-    def heartbeat(self, stats: dict[str, Any]) -> None:
+    def heartbeat(self, stats: dict[str, Any] | Callable[[], dict[str, Any]]) -> None:
+        """Send ``stats`` (or what the callable returns: built only when a heartbeat is due) once a second."""
         now = time.monotonic()
         if now - self._last_heartbeat >= HEARTBEAT_INTERVAL_S:
             self._last_heartbeat = now
-            self.send({"type": m.HEARTBEAT, "pid": os.getpid(), "stats": stats})
+            self.send({"type": m.HEARTBEAT, "pid": os.getpid(), "stats": stats() if callable(stats) else stats})

@@ -22,6 +22,7 @@ from kconnect.api.task import SinkTask
 from kconnect.ipc import messages as m
 from kconnect.workers.control import SupervisorLink
 from kconnect.workers.conversion import Pipeline
+from kconnect.workers.task_metrics import TaskMetrics
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ class SinkTaskRunner:
         pipeline: Pipeline,
         link: SupervisorLink,
         offset_flush_interval_ms: int,
+        metrics: TaskMetrics | None = None,
     ) -> None:
         self.connector = connector
         self.task = task
@@ -85,7 +87,8 @@ class SinkTaskRunner:
         self.batch_size = batch_size
         self.topics = list(topics)
         self.topics_regex = topics_regex
-        self.consumer = Consumer(consumer_config)
+        self.metrics = metrics or TaskMetrics()
+        self.consumer = Consumer(self.metrics.instrument(consumer_config))
         self.flush_interval_s = offset_flush_interval_ms / 1000.0
         self.assignment: set[TopicPartition] = set()
         self.task_paused: set[TopicPartition] = set()
@@ -96,6 +99,9 @@ class SinkTaskRunner:
         self.commit_requested = False
         self.records_put = 0
         self.put_batches = 0
+        self.records_read = 0
+        self.read_at_commit = 0  # records_read when the last commit caught up (for the active count)
+        self.commit_seq_no = 0
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="put")
         self._held: list[Any] = []  # messages that arrived while partitions were paused
         self._closed = False
@@ -153,7 +159,7 @@ class SinkTaskRunner:
                     self._commit(final=False)
                     self.commit_requested = False
                     next_commit = time.monotonic() + self.flush_interval_s
-                self.link.heartbeat(self.stats())
+                self.link.heartbeat(self.stats)
         finally:
             self._shutdown()
 
@@ -162,9 +168,11 @@ class SinkTaskRunner:
         records: list[SinkRecord] = []
         offsets: dict[tuple[str, int], int] = {}
         convert = self.pipeline.kafka_to_sink
+        self.records_read += len(msgs)
         for msg in msgs:
             err = msg.error()
             if err is not None:
+                self.records_read -= 1  # an event, not a record
                 if err.code() == KafkaError._PARTITION_EOF:
                     continue
                 if err.fatal() or not err.retriable():
@@ -179,6 +187,7 @@ class SinkTaskRunner:
 
     def _deliver(self, records: list[SinkRecord]) -> None:
         """Hand a batch to put(), redelivering on RetriableError, keeping the consumer alive meanwhile."""
+        started = time.perf_counter()
         while True:
             future: Future[None] = self._executor.submit(self.task.put, records)
             self._wait_keeping_alive(future)
@@ -194,6 +203,7 @@ class SinkTaskRunner:
                     raise
                 continue
             break
+        self.metrics.batch(len(records), time.perf_counter() - started)
         self.records_put += len(records)
         self.put_batches += 1
         if self.requested_seeks:
@@ -217,7 +227,7 @@ class SinkTaskRunner:
             while not future.done():
                 self._keepalive_poll(0.2)
                 self.link.poll_commands(0.0)
-                self.link.heartbeat(self.stats())
+                self.link.heartbeat(self.stats)
         finally:
             self.consumer.resume([p for p in paused if TopicPartition(p.topic, p.partition) not in self.task_paused])
 
@@ -233,7 +243,7 @@ class SinkTaskRunner:
             while self.link.paused and not self.link.stop_requested:
                 self._keepalive_poll(0.2)
                 self.link.poll_commands(0.0)
-                self.link.heartbeat(self.stats())
+                self.link.heartbeat(self.stats)
         finally:
             self.consumer.resume([p for p in parts if TopicPartition(p.topic, p.partition) not in self.task_paused])
 
@@ -247,14 +257,20 @@ class SinkTaskRunner:
             return
         pending = {tp: off for tp, off in to_commit.items() if self.committed.get(tp) != off and tp in self.assignment}
         if not pending:
+            self.read_at_commit = self.records_read
             return
         offsets = [KafkaTopicPartition(tp.topic, tp.partition, off) for tp, off in pending.items()]
+        self.commit_seq_no += 1
+        started = time.perf_counter()
         try:
             self.consumer.commit(offsets=offsets, asynchronous=False)
             self.committed.update(pending)
+            self.metrics.commit(time.perf_counter() - started, ok=True)
+            self.read_at_commit = self.records_read
         except KafkaException as e:
             if e.args and e.args[0].code() == KafkaError._NO_OFFSET:
                 return
+            self.metrics.commit(time.perf_counter() - started, ok=False)
             logger.warning("Offset commit failed: %s", e)
             if final:
                 raise
@@ -262,9 +278,13 @@ class SinkTaskRunner:
     def stats(self) -> dict[str, Any]:
         return {
             "records_put": self.records_put,
+            "records_read": self.records_read,
+            "active_records": self.records_read - self.read_at_commit,
+            "commit_seq_no": self.commit_seq_no,
             "batches": self.put_batches,
             "partitions": len(self.assignment),
             "topics": sorted({tp.topic for tp in self.assignment}),
+            "metrics": self.metrics.snapshot(self.link.paused),
         }
 
     def _shutdown(self) -> None:

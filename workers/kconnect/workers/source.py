@@ -15,6 +15,7 @@ from kconnect.ipc import messages as m
 from kconnect.workers.control import SupervisorLink
 from kconnect.workers.conversion import Pipeline
 from kconnect.workers.offsets import SubmittedOffsets, offset_key
+from kconnect.workers.task_metrics import TaskMetrics
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ class SourceTaskRunner:
         stored_offsets: Mapping[str, Mapping[str, Any] | None],
         offset_flush_interval_ms: int,
         shutdown_timeout_ms: int,
+        metrics: TaskMetrics | None = None,
     ) -> None:
         self.connector = connector
         self.task = task
@@ -84,11 +86,13 @@ class SourceTaskRunner:
         self.link = link
         self.reader = StoredOffsets(connector, stored_offsets)
         self.submitted = SubmittedOffsets()
-        self.producer = Producer(producer_config)
+        self.metrics = metrics or TaskMetrics()
+        self.producer = Producer(self.metrics.instrument(producer_config))
         self.flush_interval_s = offset_flush_interval_ms / 1000.0
         self.shutdown_timeout_s = shutdown_timeout_ms / 1000.0
         self.records_polled = 0
         self.records_written = 0
+        self.records_sent = 0  # handed to the producer (after SMTs); acknowledged = sent - in flight
         self.batches = 0
         self.topics: set[str] = set()
         self._last_partition: Mapping[str, Any] | None = None
@@ -105,8 +109,10 @@ class SourceTaskRunner:
                 if self.link.paused:
                     self.producer.poll(0)
                     continue
+                poll_started = time.perf_counter()
                 records = self.task.poll()
                 if records:
+                    self.metrics.batch(len(records), time.perf_counter() - poll_started)
                     self._send(records)
                 self.producer.poll(0)
                 failure = self.submitted.first_failure()
@@ -115,7 +121,7 @@ class SourceTaskRunner:
                 if time.monotonic() >= next_commit:
                     self.commit_offsets()
                     next_commit = time.monotonic() + self.flush_interval_s
-                self.link.heartbeat(self.stats())
+                self.link.heartbeat(self.stats)
         finally:
             self._shutdown()
 
@@ -124,10 +130,12 @@ class SourceTaskRunner:
         ack = batch.ack
         produce = self.producer.produce
         convert = self.pipeline.source_to_kafka
+        dropped = 0
         for record in records:
             converted = convert(record)
             if converted is None:  # dropped by a transform: its offset still counts
                 self._note_offset(batch, record)
+                dropped += 1
                 continue
             topic, partition, key, value, headers, timestamp = converted
             if topic not in self.topics:
@@ -151,6 +159,7 @@ class SourceTaskRunner:
             self._note_offset(batch, record)
         batch.sealed = True
         self.records_polled += len(records)
+        self.records_sent += len(records) - dropped
         self.batches += 1
 
     def _note_offset(self, batch: Any, record: SourceRecord) -> None:
@@ -168,6 +177,7 @@ class SourceTaskRunner:
         ready = self.submitted.drain_committable()
         if not ready:
             return
+        started = time.perf_counter()
         payload = {}
         for key, (_partition, offset) in ready.items():
             payload[key] = dict(offset) if offset is not None else None
@@ -177,13 +187,17 @@ class SourceTaskRunner:
             self.task.commit()
         except Exception:
             logger.exception("SourceTask.commit() failed; ignoring as Kafka Connect does")
+        self.metrics.commit(time.perf_counter() - started, ok=True)
 
     def stats(self) -> dict[str, Any]:
+        in_flight = self.submitted.in_flight
         return {
             "records_polled": self.records_polled,
+            "records_written": self.records_sent - in_flight,
             "batches": self.batches,
-            "in_flight": self.submitted.in_flight,
+            "in_flight": in_flight,
             "topics": sorted(self.topics),
+            "metrics": self.metrics.snapshot(self.link.paused),
         }
 
     def _shutdown(self) -> None:

@@ -350,6 +350,15 @@ def _common_def() -> ConfigDef:
         "before the request fails with 'Request timed out' (Java's fixed REST timeout is 90 s).",
         group="kconnect",
     )
+    d.define(
+        "kconnect.metrics.enable",
+        B,
+        True,
+        importance=Importance.LOW,
+        documentation="Serve GET /metrics and let tasks time their batches and read librdkafka statistics "
+        "(docs/metrics.md). false turns all of it off.",
+        group="kconnect",
+    )
     return d
 
 

@@ -13,6 +13,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -20,8 +21,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from kconnect.supervisor.loglevels import PY_LEVEL
+from kconnect.supervisor.metrics_render import render as render_metrics
 from kconnect.supervisor.rest.control_client import SupervisorUnavailable, call
 from kconnect.supervisor.rest.openapi import openapi_document
+from kconnect.supervisor.rest.request_metrics import COUNTERS, RequestMetrics, pushing
 
 _HTTP_REASONS = {404: "Not Found", 405: "Method Not Allowed", 415: "Unsupported Media Type"}
 
@@ -258,6 +261,13 @@ async def health(request: Request) -> Response:
     return render(status, body)
 
 
+async def metrics(request: Request) -> Response:
+    # The supervisor hands over its snapshot; reading psutil and rendering happen here, off its loop.
+    _, snapshot = await _call("metrics", rest=COUNTERS.payload())
+    body = await asyncio.to_thread(render_metrics, snapshot)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
 async def get_loggers(request: Request) -> Response:
     return render(*await _call("get_loggers"))
 
@@ -279,6 +289,7 @@ ROUTES = [
     Route("/", root, methods=["GET"]),
     Route("/health", health, methods=["GET"]),
     Route("/openapi.json", openapi_document, methods=["GET"]),
+    Route("/metrics", metrics, methods=["GET"]),
     Route("/connectors", list_connectors, methods=["GET"]),
     Route("/connectors", create_connector, methods=["POST"]),
     Route("/connectors/{name}", get_connector, methods=["GET"]),
@@ -394,6 +405,12 @@ async def _follow_logger_levels(app: Any) -> AsyncIterator[None]:
             await task
 
 
+@contextlib.asynccontextmanager
+async def _lifespan(app: Any) -> AsyncIterator[None]:
+    async with _follow_logger_levels(app), pushing(app):
+        yield
+
+
 def create_app() -> Any:
     """The ASGI app of one REST server process, shaped by its listener settings (see
     ``rest/listeners.py``): which routes it serves (``admin.listeners``), then, outermost first,
@@ -415,9 +432,7 @@ def create_app() -> Any:
         for r in ROUTES
         if serve == "all" or (r.path.startswith("/admin/") or r.path == "/admin") == (serve == "admin")
     ]
-    app: Any = _TrailingSlash(
-        Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=_follow_logger_levels)
-    )
+    app: Any = _TrailingSlash(Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=_lifespan))
     auth_file = settings.get("auth_file")
     if auth_file:
         app = mw.BasicAuth(app, read_credentials(auth_file), settings.get("auth_realm") or "Kafka Connect")
@@ -429,4 +444,4 @@ def create_app() -> Any:
     rules = mw.parse_header_config(settings.get("headers") or "")
     if rules:
         app = mw.ResponseHeaders(app, rules)
-    return app
+    return RequestMetrics(app, routes)  # outermost: counts what auth and CORS answer too
