@@ -68,9 +68,10 @@ def test_ready_watchdog_stopping_in_order_and_no_pings_while_the_loop_is_wedged(
         )
 
         # Wedge the main loop: the pings must stop, and /health (answered by that loop) turns unhealthy.
-        os.kill(worker.proc.pid, signal.SIGSTOP)
+        pid = worker.proc.pid
+        os.kill(pid, signal.SIGSTOP)
         try:
-            wait_for(lambda: psutil.Process(worker.proc.pid).status() == psutil.STATUS_STOPPED, 10, "stopped")
+            wait_for(lambda: psutil.Process(pid).status() == psutil.STATUS_STOPPED, 10, "stopped")
             notify.receive(0.2)  # anything sent before the stop took effect
             health: dict[str, Any] = {}
             probe = threading.Thread(target=lambda: health.update(answer=worker.rest.call("GET", "/health")))
@@ -83,7 +84,7 @@ def test_ready_watchdog_stopping_in_order_and_no_pings_while_the_loop_is_wedged(
             assert during == [], during
             assert (health["answer"][0], health["answer"][1]["status"]) == (500, "unhealthy"), health
         finally:
-            os.kill(worker.proc.pid, signal.SIGCONT)
+            os.kill(pid, signal.SIGCONT)
         pings_before = _watchdogs(notify)
         wait_for(lambda: notify.receive(0.5) is not None and _watchdogs(notify) > pings_before, 30, "pings resume")
         # The worker really works meanwhile: the source moved its lines into Kafka.
