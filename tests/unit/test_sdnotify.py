@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import http.server
 import logging
 import os
+import selectors
 import socket
+import threading
+import time
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
+from kconnect.supervisor.lifecycle import ProbeTarget, ServiceLifecycle
 from kconnect.supervisor.sdnotify import Notifier, strip_systemd_env
 from kconnect.workers.logformat import JournalFormatter, syslog_priority
 
@@ -71,3 +77,53 @@ def test_journal_lines_have_priorities_and_tag_every_line() -> None:
         "<3>[c|task-3] | line two (kconnect.x)",
     ]
     assert [syslog_priority(n) for n in (50, 40, 30, 20, 10, 5)] == [2, 3, 4, 6, 7, 7]
+
+
+class _Health(http.server.BaseHTTPRequestHandler):
+    answers: ClassVar[list[int]] = []
+
+    def do_GET(self) -> None:
+        code = self.answers.pop(0) if self.answers else 200
+        self.send_response(code)
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_ready_only_after_health_answers_200(tmp_path: Path) -> None:
+    """The readiness probe runs in a selector loop like the master's: 503 "starting" is not ready."""
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Health)
+    _Health.answers = [503, 503]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    listener = _listen(str(tmp_path / "notify"))
+    lifecycle = ServiceLifecycle(
+        Notifier({"NOTIFY_SOCKET": str(tmp_path / "notify")}),
+        ProbeTarget("127.0.0.1", server.server_address[1], tls=False),
+    )
+    selector = selectors.DefaultSelector()
+    try:
+        deadline = time.monotonic() + 30
+        while not lifecycle.ready and time.monotonic() < deadline:
+            for key, _ in selector.select(0.1):
+                key.data(key.fileobj)
+            lifecycle.tick(selector, rest_running=True, summary=lambda: "1 connector(s), 0 task(s)")
+        assert lifecycle.ready
+        assert _Health.answers == []  # both 503 answers were seen before READY
+        assert listener.recv(4096).startswith(b"READY=1\n")
+        lifecycle.begin_stop(3)
+        assert listener.recv(4096) == b"STOPPING=1\nSTATUS=Draining 3 process(es)"
+    finally:
+        server.shutdown()
+        listener.close()
+        lifecycle.close()
+
+
+def test_not_ready_while_the_rest_process_is_not_running(tmp_path: Path) -> None:
+    lifecycle = ServiceLifecycle(Notifier({}), ProbeTarget("127.0.0.1", 9, tls=False))
+    selector = selectors.DefaultSelector()
+    for _ in range(5):
+        lifecycle.tick(selector, rest_running=False, summary=lambda: "")
+    assert not lifecycle.ready
+    assert lifecycle.probe is None
