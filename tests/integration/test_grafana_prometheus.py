@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from kconnect.supervisor.devbroker.broker import KafkaBroker
+from tests.support.dashboard_snapshot import render_html, screenshot
 from tests.support.prometheus import Prometheus
 from tests.support.worker import Worker, count_lines, wait_for
 
@@ -162,6 +163,12 @@ def test_every_panel_query_returns_data_and_alerts_evaluate(
         while (missing := empty_panels()) and time.monotonic() < deadline:
             time.sleep(2)
         assert missing == [], f"panel queries without data: {missing}"
+
+        snapshot_dir = os.environ.get("KCONNECT_DASHBOARD_SNAPSHOT")
+        if snapshot_dir:  # a picture for docs/grafana.md (Grafana itself is not installable here)
+            page = Path(snapshot_dir) / "grafana-dashboard.html"
+            page.write_text(render_html(dashboard, lambda t: run_target(prometheus, t, variables)))
+            screenshot(page, page.with_suffix(".png"))
 
         # The data is the real story, not just present: records flow, the kill and the failure show.
         written = prometheus.query(
