@@ -269,13 +269,14 @@ ROWS: list[tuple[str, list[Panel]]] = [
                 "Task exits by reason",
                 (
                     q(
-                        f"sum by (connector, task, reason) (increase(kconnect_task_exits_total{{{C}}}[$__range]))",
+                        f"sum by (connector, task, reason) (kconnect_task_exits_total{{{C}}})",
                         "{{connector}}-{{task}} {{reason}}",
                         instant=True,
                     ),
                 ),
                 "table",
-                description="Over the dashboard's time range.",
+                # Totals, not increase(): a reason's series is born at 1, which increase() cannot see.
+                description="Since the worker started.",
             ),
             Panel(
                 "Record errors and skipped records per second",
@@ -315,12 +316,13 @@ ROWS: list[tuple[str, list[Panel]]] = [
                 "Connector process exits by reason",
                 (
                     q(
-                        f"sum by (connector, reason) (increase(kconnect_connector_exits_total{{{C}}}[$__range]))",
+                        f"sum by (connector, reason) (kconnect_connector_exits_total{{{C}}})",
                         "{{connector}} {{reason}}",
                         instant=True,
                     ),
                 ),
                 "table",
+                description="Since the worker started.",
             ),
         ],
     ),

@@ -166,6 +166,7 @@ def test_every_panel_query_returns_data_and_alerts_evaluate(
 
         snapshot_dir = os.environ.get("KCONNECT_DASHBOARD_SNAPSHOT")
         if snapshot_dir:  # a picture for docs/grafana.md (Grafana itself is not installable here)
+            time.sleep(60)  # let the lines grow longer than the first few scrapes
             page = Path(snapshot_dir) / "grafana-dashboard.html"
             page.write_text(render_html(dashboard, lambda t: run_target(prometheus, t, variables)))
             screenshot(page, page.with_suffix(".png"))
@@ -177,6 +178,14 @@ def test_every_panel_query_returns_data_and_alerts_evaluate(
         assert float(written[0]["value"][1]) > 0
         exits = prometheus.query(f'kconnect_task_last_exit_info{{worker="{worker_id}", connector="sink", task="0"}}')
         assert [e["metric"]["reason"] for e in exits] == ["signal:SIGKILL"]
+        exits_panel = prometheus.query(substitute(dashboard_expr(dashboard, "Task exits by reason"), variables))
+        by_reason = {(e["metric"]["connector"], e["metric"]["reason"]): float(e["value"][1]) for e in exits_panel}
+        assert by_reason[("sink", "signal:SIGKILL")] >= 1
+        assert by_reason[("broken", "exception")] == 1
+        connector_exits = prometheus.query(
+            substitute(dashboard_expr(dashboard, "Connector process exits by reason"), variables)
+        )
+        assert {(e["metric"]["connector"], e["metric"]["reason"]) for e in connector_exits} >= {("src", "stopped")}
         failed = prometheus.query('kconnect_task_status{connector="broken", state="failed"} == 1')
         assert len(failed) == 1
         restarts = prometheus.query('kconnect_task_restarts_total{connector="sink", task="0"}')

@@ -83,7 +83,7 @@ def render_html(
         content = _chart(series) if series else _table(rows)
         parts.append(f"<div class=panel><h3>{html.escape(panel['title'])}</h3>{content}</div>")
     style = (
-        "body{background:#111217;color:#ccccdc;font:12px sans-serif;margin:12px;width:1640px}"
+        "body{background:#111217;color:#ccccdc;font:12px sans-serif;margin:12px;width:1700px}"
         "h2{clear:both;font-size:15px;margin:14px 0 6px;border-bottom:1px solid #333}"
         ".panel{float:left;width:395px;height:250px;margin:0 8px 8px 0;padding:6px;background:#181b1f;"
         "border:1px solid #2a2d35;overflow:hidden}h3{font-size:12px;margin:0 0 4px}"
@@ -105,7 +105,7 @@ def screenshot(html_path: Path, png_path: Path) -> bool:
             "--no-sandbox",
             "--disable-gpu",
             "--hide-scrollbars",
-            "--window-size=1680,2200",
+            "--window-size=1730,3400",
             f"--screenshot={png_path}",
             html_path.as_uri(),
         ],
