@@ -44,8 +44,11 @@ class RestClient:
 
 
 class Worker:
-    def __init__(self, work: Path, bootstrap: str, extra: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, work: Path, bootstrap: str, extra: dict[str, str] | None = None, env: dict[str, str] | None = None
+    ) -> None:
         self.work = work
+        self.env = dict(env or {})  # added to the worker's environment (NOTIFY_SOCKET, JOURNAL_STREAM, ...)
         self.port = free_port()
         self.rest = RestClient(f"http://127.0.0.1:{self.port}")
         self.props = {
@@ -67,7 +70,11 @@ class Worker:
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         # Task processes import test plugins (tests.support.plugins) by dotted path.
         repo = str(Path(__file__).resolve().parents[2])
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")]))}
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")])),
+            **self.env,
+        }
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "kconnect.supervisor", "standalone", str(worker_file), *connector_files],
             stdout=self._log,

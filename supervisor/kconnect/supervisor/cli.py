@@ -16,6 +16,7 @@ from typing import Any
 from kconnect.ipc.codec import Channel
 from kconnect.supervisor import children
 from kconnect.supervisor.herder import StandaloneHerder
+from kconnect.supervisor.lifecycle import probe_target_for
 from kconnect.supervisor.master import Master
 from kconnect.supervisor.offsets_file import OffsetsFile
 from kconnect.supervisor.rest.listeners import Listener, plan_rest, rest_argvs
@@ -30,9 +31,11 @@ EXIT_CONFIG_ERROR = 3  # Java's ConnectStandalone exits with 3 when a connector 
 
 
 def configure_logging(level: str = "INFO") -> None:
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="[%(asctime)s] %(levelname)s [supervisor] %(message)s (%(name)s)"
-    )
+    from kconnect.workers.logformat import make_formatter
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(make_formatter("[supervisor]"))
+    logging.basicConfig(level=level, handlers=[handler])
 
 
 def load_connector_file(path: str) -> tuple[str, dict[str, str], str | None]:
@@ -58,6 +61,19 @@ def load_connector_file(path: str) -> tuple[str, dict[str, str], str | None]:
         name = config.get("name", "")
     config.setdefault("name", name)
     return name, config, initial_state
+
+
+def connector_paths(args: Sequence[str]) -> list[str]:
+    """Connector config files; a directory stands for its ``*.properties`` and ``*.json`` files in
+    name order (the systemd unit passes /etc/kconnect/connectors; systemd does not expand globs)."""
+    paths: list[str] = []
+    for arg in args:
+        if os.path.isdir(arg):
+            names = sorted(n for n in os.listdir(arg) if n.endswith((".properties", ".json")))
+            paths += [os.path.join(arg, n) for n in names]
+        else:
+            paths.append(arg)
+    return paths
 
 
 def run_oneshot(role: str, bootstrap: dict[str, Any], timeout: float) -> dict[str, Any]:
@@ -98,7 +114,7 @@ def standalone(args: argparse.Namespace) -> int:
         logger.error("Invalid worker configuration: %s", e)
         return 1
     connectors = []
-    for path in args.connector_files:
+    for path in connector_paths(args.connector_files):
         try:
             connectors.append(load_connector_file(path))
         except (OSError, ValueError) as e:
@@ -145,6 +161,7 @@ def standalone(args: argparse.Namespace) -> int:
         rest_argv=rest_argv,
         control_path=os.path.join(runtime_dir, "control.sock"),
         operation_timeout_s=worker.get("kconnect.connector.operation.timeout.ms") / 1000.0,
+        probe_target=probe_target_for(x for p in rest_plan.processes if p.serve != "admin" for x in p.listeners),
     )
     master.open_control_socket()
     master.install_signals()
@@ -172,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("standalone", help="run a standalone worker (like Java's connect-standalone)")
     p.add_argument("worker_properties")
-    p.add_argument("connector_files", nargs="*")
+    p.add_argument("connector_files", nargs="*", help="connector configs (.properties/.json) or directories of them")
     sub.add_parser(
         "dev-broker", help="run a local single-node Apache Kafka broker for trying kconnect out", add_help=False
     )

@@ -51,9 +51,11 @@ from kconnect.supervisor.herder import (
     TaskSlot,
 )
 from kconnect.supervisor.limits import TaskLimiter
+from kconnect.supervisor.lifecycle import ProbeTarget, ServiceLifecycle, summarize
 from kconnect.supervisor.metrics_book import MetricsBook
 from kconnect.supervisor.offsets_file import OffsetsFile
 from kconnect.supervisor.operations import Operations
+from kconnect.supervisor.sdnotify import strip_systemd_env
 from kconnect.workers.worker_config import RestartPolicy
 
 logger = logging.getLogger(__name__)
@@ -81,6 +83,7 @@ class Master:
         control_path: str,
         log_level: str = "INFO",
         operation_timeout_s: float = VALIDATION_TIMEOUT_S,
+        probe_target: ProbeTarget | None = None,  # the REST listener whose /health gates READY=1
     ) -> None:
         self.operation_timeout_s = operation_timeout_s
         self.worker_props = worker_props
@@ -108,6 +111,9 @@ class Master:
         self.env["KCONNECT_CONTROL_SOCKET"] = control_path
         self.env["PYTHONUNBUFFERED"] = "1"
         self.limits = TaskLimiter.detect(worker_props)
+        # systemd notifications: READY/WATCHDOG/STOPPING come from this process only.
+        self.lifecycle = ServiceLifecycle(probe_target=probe_target)
+        strip_systemd_env(self.env)
 
     # --- setup -------------------------------------------------------------------------------
     def install_signals(self) -> None:
@@ -148,6 +154,7 @@ class Master:
             self._handle_signals()
             self._reap()
             self.limits.check()
+            self.lifecycle.tick(self.selector, bool(self.rest_children), self._status_summary)
             if self.stopping_since is not None:
                 if self._stop_progress():
                     break
@@ -643,8 +650,13 @@ class Master:
                 )
 
     # --- graceful vs quick stop -----------------------------------------------------------------
+    def _status_summary(self) -> str:
+        states = [slot.status.state for e in self.herder.connectors.values() for slot in e.tasks.values()]
+        return summarize(states, len(self.herder.connectors), len(self.children), self.stopping_since is not None)
+
     def _begin_stop(self) -> None:
         self.stopping_since = time.monotonic()
+        self.lifecycle.begin_stop(len(self.children))
         for child in list(self.children.values()):
             if child.role == ROLE_REST:
                 child.signal(signal.SIGTERM)
@@ -667,6 +679,7 @@ class Master:
 
     def _cleanup(self) -> None:
         self.limits.close()
+        self.lifecycle.close()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.control_path)
         self.offsets.save()

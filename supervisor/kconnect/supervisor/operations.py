@@ -77,6 +77,11 @@ class Operations:
         reply(200, self.herder.server_info())
 
     def op_health(self, args: dict[str, Any], reply: ReplyFn) -> None:
+        # Answered by the master's loop itself: a wedged loop times out here (500 "unhealthy") just as
+        # it stops the systemd watchdog pings; a draining worker says so, as STOPPING=1 does.
+        if self.master.stopping_since is not None:
+            reply(503, {"status": "unhealthy", "message": "Worker is shutting down."})
+            return
         reply(200, {"status": "healthy", "message": "Worker has completed startup and is ready to handle requests."})
 
     # --- metrics (docs/metrics.md): the REST process renders what the book hands over --------------

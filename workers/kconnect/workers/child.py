@@ -20,6 +20,7 @@ from typing import Any
 from kconnect.ipc import messages as m
 from kconnect.ipc.codec import Channel
 from kconnect.workers.control import SupervisorLink
+from kconnect.workers.logformat import make_formatter
 
 logger = logging.getLogger("kconnect.workers")
 
@@ -39,7 +40,7 @@ class _ContextFilter(logging.Filter):
 def configure_logging(context: str, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(_ContextFilter(context))
-    handler.setFormatter(logging.Formatter("[%(asctime)s] %(levelname)s %(kcontext)s %(message)s (%(name)s)"))
+    handler.setFormatter(make_formatter("%(kcontext)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -117,6 +118,7 @@ def run_task(boot: Mapping[str, Any], link: SupervisorLink) -> None:
     task_cls = registry.connector_class(conn_config["connector.class"]).task_class()
     task = task_cls()
     pipeline: Pipeline = build_pipeline(registry, worker, conn_config)
+    logger.info("Starting %s %s", boot["role"].replace("_", " "), task_cls.__name__)
     metrics = TaskMetrics(enabled=bool(worker.get(METRICS_ENABLE)))
     if boot["role"] == "source_task":
         from kconnect.workers.source import SourceTaskRunner

@@ -417,11 +417,12 @@ def create_app() -> Any:
     response headers, CORS, Basic authentication."""
     from kconnect.supervisor.rest import middleware as mw
     from kconnect.supervisor.rest.listeners import load_settings, read_credentials
+    from kconnect.workers.logformat import make_formatter
 
     # The REST process's entrypoint: its log lines go to the stderr it shares with the supervisor.
     if not logging.getLogger().handlers:
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("[%(asctime)s] %(levelname)s [rest] %(message)s (%(name)s)"))
+        handler.setFormatter(make_formatter("[rest]"))
         logging.getLogger().addHandler(handler)
         logging.getLogger().setLevel(logging.INFO)
     settings = load_settings()

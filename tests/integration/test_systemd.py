@@ -1,0 +1,168 @@
+"""The worker as a systemd service: sd_notify over a real datagram socket, journald-style logs.
+
+No systemd runs here (no PID 1); the test plays systemd's part with the same primitives: a Unix
+datagram socket named by NOTIFY_SOCKET (sender credentials checked as NotifyAccess=main does),
+WATCHDOG_USEC, and a JOURNAL_STREAM that names the worker's stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from kconnect.supervisor.devbroker.broker import KafkaBroker
+from tests.support.notify_socket import NotifySocket
+from tests.support.worker import Worker, count_lines, wait_for
+
+pytestmark = pytest.mark.kafka
+
+
+def _file_source_props(path: Path, name: str, source: Path, topic: str) -> Path:
+    path.write_text(f"name={name}\nconnector.class=FileStreamSource\ntasks.max=1\nfile={source}\ntopic={topic}\n")
+    return path
+
+
+def _watchdogs(notify: NotifySocket) -> int:
+    return sum("WATCHDOG=1" in n.lines for n in notify.received)
+
+
+def test_ready_watchdog_stopping_in_order_and_no_pings_while_the_loop_is_wedged(
+    tmp_path: Path, kafka_broker: KafkaBroker, unique_topic: str
+) -> None:
+    kafka_broker.create_topic(unique_topic, partitions=1)
+    source = tmp_path / "in.txt"
+    source.write_text("".join(f"line-{i}\n" for i in range(100)))
+    connectors = tmp_path / "connectors"
+    connectors.mkdir()
+    _file_source_props(connectors / "src.properties", "src", source, unique_topic)
+    notify = NotifySocket(str(tmp_path / "notify.sock"))
+    # 1 s watchdog: the supervisor must ping every 0.5 s.
+    worker = Worker(
+        tmp_path, kafka_broker.bootstrap_servers, env={"NOTIFY_SOCKET": notify.address, "WATCHDOG_USEC": "1000000"}
+    )
+    try:
+        worker.start(str(connectors), wait=False)  # a directory of connector files, as the unit passes
+        assert worker.proc is not None
+        ready = notify.wait_for("READY=1", 120)
+        # READY=1 is sent only once /health answered: right now, with no waiting, it must answer.
+        assert worker.rest.call("GET", "/health") == (
+            200,
+            {"status": "healthy", "message": "Worker has completed startup and is ready to handle requests."},
+        )
+        assert ready.pid == worker.proc.pid
+        wait_for(lambda: notify.receive(0.5) is not None and _watchdogs(notify) >= 3, 30, "three WATCHDOG=1 pings")
+        wait_for(
+            lambda: (
+                notify.receive(0.5) is not None
+                and any("STATUS=1 connector(s), 1 task(s): 1 running" in n.lines for n in notify.received)
+            ),
+            30,
+            "a STATUS= line counting the running task",
+        )
+
+        # Wedge the main loop: the pings must stop, and /health (answered by that loop) turns unhealthy.
+        pid = worker.proc.pid
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            wait_for(lambda: psutil.Process(pid).status() == psutil.STATUS_STOPPED, 10, "stopped")
+            notify.receive(0.2)  # anything sent before the stop took effect
+            health: dict[str, Any] = {}
+            probe = threading.Thread(target=lambda: health.update(answer=worker.rest.call("GET", "/health")))
+            probe.start()
+            before = len(notify.received)
+            while probe.is_alive():  # /health waits 10 s for the loop: 20 watchdog intervals
+                notify.receive(0.5)
+            probe.join()
+            during = notify.received[before:]
+            assert during == [], during
+            assert (health["answer"][0], health["answer"][1]["status"]) == (500, "unhealthy"), health
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        pings_before = _watchdogs(notify)
+        wait_for(lambda: notify.receive(0.5) is not None and _watchdogs(notify) > pings_before, 30, "pings resume")
+        # The worker really works meanwhile: the source moved its lines into Kafka.
+        wait_for(lambda: worker.status("src")["tasks"][0]["state"] == "RUNNING", 30, "task RUNNING")
+    finally:
+        assert worker.stop() == 0, worker.log_tail()
+        notify.receive(0.5)
+        notify.close()
+
+    kinds = [line for n in notify.received for line in n.lines if line in ("READY=1", "WATCHDOG=1", "STOPPING=1")]
+    assert (kinds.count("READY=1"), kinds.count("STOPPING=1")) == (1, 1), kinds
+    ready_at, stopping_at = kinds.index("READY=1"), kinds.index("STOPPING=1")
+    assert ready_at < kinds.index("WATCHDOG=1", ready_at) < stopping_at, kinds
+    # Only the supervisor speaks: gunicorn and task processes never see NOTIFY_SOCKET.
+    assert {n.pid for n in notify.received} == {worker.proc.pid}
+
+
+def test_abstract_notify_socket_gets_ready(tmp_path: Path, kafka_broker: KafkaBroker) -> None:
+    notify = NotifySocket(f"@kconnect-test-{os.getpid()}-{tmp_path.name}")
+    worker = Worker(tmp_path, kafka_broker.bootstrap_servers, env={"NOTIFY_SOCKET": notify.address})
+    try:
+        worker.start(wait=False)
+        assert worker.proc is not None
+        assert notify.wait_for("READY=1", 120).pid == worker.proc.pid
+        assert worker.rest.get("/health")["status"] == "healthy"
+    finally:
+        worker.stop()
+        notify.receive(0.3)
+        notify.close()
+    assert any("STOPPING=1" in n.lines for n in notify.received)
+    assert not any("WATCHDOG=1" in n.lines for n in notify.received)  # no WATCHDOG_USEC, no pings
+
+
+_PRIORITY = re.compile(r"^<([0-7])>")
+_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
+
+
+def test_journald_lines_carry_priority_and_connector_task_tags(
+    tmp_path: Path, kafka_broker: KafkaBroker, unique_topic: str
+) -> None:
+    kafka_broker.create_topic(unique_topic, partitions=1)
+    log = tmp_path / "worker.log"
+    log.touch()
+    st = log.stat()  # the worker's stdout/stderr is this file: tell it it is the journal stream
+    worker = Worker(tmp_path, kafka_broker.bootstrap_servers, env={"JOURNAL_STREAM": f"{st.st_dev}:{st.st_ino}"})
+    source = tmp_path / "in.txt"
+    source.write_text("".join(f"line-{i}\n" for i in range(50)))
+    out = tmp_path / "out.txt"
+    try:
+        worker.start()
+        worker.create(
+            "src", {"connector.class": "FileStreamSource", "tasks.max": "1", "file": str(source), "topic": unique_topic}
+        )
+        worker.create(
+            "sink",
+            {"connector.class": "FileStreamSink", "tasks.max": "1", "file": str(out), "topics": unique_topic},
+        )
+        # A task that fails in start(): its ERROR line and traceback must carry <3> and the tag.
+        worker.create(
+            "broken",
+            {
+                "connector.class": "FileStreamSink",
+                "tasks.max": "1",
+                "file": str(tmp_path / "no-such-dir" / "out.txt"),
+                "topics": unique_topic,
+                "kconnect.task.restart.enable": "false",
+            },
+        )
+        wait_for(lambda: count_lines(out) >= 50, 60, "records through Kafka into the sink file")
+        wait_for(lambda: worker.status("broken")["tasks"][0]["state"] == "FAILED", 60, "broken task FAILED")
+    finally:
+        worker.stop()
+    lines = log.read_text().splitlines()
+    unprefixed = [line for line in lines if not _PRIORITY.match(line)]
+    assert unprefixed == [], unprefixed[:10]
+    assert not [line for line in lines if _TIMESTAMP.search(line)], "journald adds its own timestamps"
+    assert any(line.startswith("<6>INFO [supervisor] ") for line in lines)
+    assert any(line.startswith("<6>INFO [src|task-0] Starting source task") for line in lines), lines[:40]
+    broken = [line for line in lines if "[broken|task-0]" in line]
+    assert any(line.startswith("<3>ERROR [broken|task-0] ") for line in broken), broken
+    assert any(line.startswith("<3>[broken|task-0] | Traceback") for line in broken), broken

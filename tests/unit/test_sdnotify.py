@@ -1,0 +1,129 @@
+"""sd_notify and journald log lines, against real Unix datagram sockets."""
+
+from __future__ import annotations
+
+import http.server
+import logging
+import os
+import selectors
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from kconnect.supervisor.lifecycle import ProbeTarget, ServiceLifecycle
+from kconnect.supervisor.sdnotify import Notifier, strip_systemd_env
+from kconnect.workers.logformat import JournalFormatter, syslog_priority
+
+
+def _listen(address: str) -> socket.socket:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(b"\0" + address[1:].encode() if address.startswith("@") else address)
+    sock.settimeout(5)
+    return sock
+
+
+@pytest.mark.parametrize("kind", ["path", "abstract"])
+def test_messages_reach_path_and_abstract_sockets(tmp_path: Path, kind: str) -> None:
+    address = str(tmp_path / "notify") if kind == "path" else f"@kconnect-unit-{os.getpid()}"
+    listener = _listen(address)
+    try:
+        notifier = Notifier({"NOTIFY_SOCKET": address})
+        assert notifier.ready("up")
+        assert listener.recv(4096) == b"READY=1\nSTATUS=up"
+        assert notifier.stopping()
+        assert listener.recv(4096) == b"STOPPING=1"
+        notifier.close()
+    finally:
+        listener.close()
+
+
+def test_watchdog_interval_is_half_the_timeout_and_only_for_the_named_pid() -> None:
+    assert Notifier({"NOTIFY_SOCKET": "/x", "WATCHDOG_USEC": "3000000"}, pid=42).watchdog_interval_s == 1.5
+    assert Notifier(
+        {"NOTIFY_SOCKET": "/x", "WATCHDOG_USEC": "3000000", "WATCHDOG_PID": "42"}, pid=42
+    ).watchdog_interval_s
+    assert Notifier({"WATCHDOG_USEC": "3000000", "WATCHDOG_PID": "41"}, pid=42).watchdog_interval_s is None
+    assert Notifier({"WATCHDOG_USEC": "0"}, pid=42).watchdog_interval_s is None
+    assert Notifier({"WATCHDOG_USEC": "soon"}, pid=42).watchdog_interval_s is None
+
+
+def test_without_notify_socket_nothing_is_sent() -> None:
+    notifier = Notifier({})
+    assert not notifier.enabled
+    assert not notifier.ready()
+    assert not notifier.watchdog()
+
+
+def test_a_vanished_socket_does_not_raise(tmp_path: Path) -> None:
+    assert not Notifier({"NOTIFY_SOCKET": str(tmp_path / "gone")}).watchdog()
+
+
+def test_children_do_not_inherit_the_notify_socket() -> None:
+    env = {"NOTIFY_SOCKET": "/x", "WATCHDOG_USEC": "1", "WATCHDOG_PID": "1", "PATH": "/bin"}
+    strip_systemd_env(env)
+    assert env == {"PATH": "/bin"}
+
+
+def test_journal_lines_have_priorities_and_tag_every_line() -> None:
+    formatter = JournalFormatter("[%(kcontext)s]")
+    record = logging.LogRecord("kconnect.x", logging.ERROR, __file__, 1, "boom\nline two", None, None)
+    record.kcontext = "c|task-3"
+    assert formatter.format(record).splitlines() == [
+        "<3>ERROR [c|task-3] boom",
+        "<3>[c|task-3] | line two (kconnect.x)",
+    ]
+    assert [syslog_priority(n) for n in (50, 40, 30, 20, 10, 5)] == [2, 3, 4, 6, 7, 7]
+
+
+class _Health(http.server.BaseHTTPRequestHandler):
+    answers: ClassVar[list[int]] = []
+
+    def do_GET(self) -> None:
+        code = self.answers.pop(0) if self.answers else 200
+        self.send_response(code)
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_ready_only_after_health_answers_200(tmp_path: Path) -> None:
+    """The readiness probe runs in a selector loop like the master's: 503 "starting" is not ready."""
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Health)
+    _Health.answers = [503, 503]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    listener = _listen(str(tmp_path / "notify"))
+    lifecycle = ServiceLifecycle(
+        Notifier({"NOTIFY_SOCKET": str(tmp_path / "notify")}),
+        ProbeTarget("127.0.0.1", server.server_address[1], tls=False),
+    )
+    selector = selectors.DefaultSelector()
+    try:
+        deadline = time.monotonic() + 30
+        while not lifecycle.ready and time.monotonic() < deadline:
+            for key, _ in selector.select(0.1):
+                key.data(key.fileobj)
+            lifecycle.tick(selector, rest_running=True, summary=lambda: "1 connector(s), 0 task(s)")
+        assert lifecycle.ready
+        assert _Health.answers == []  # both 503 answers were seen before READY
+        assert listener.recv(4096).startswith(b"READY=1\n")
+        lifecycle.begin_stop(3)
+        assert listener.recv(4096) == b"STOPPING=1\nSTATUS=Draining 3 process(es)"
+    finally:
+        server.shutdown()
+        listener.close()
+        lifecycle.close()
+
+
+def test_not_ready_while_the_rest_process_is_not_running(tmp_path: Path) -> None:
+    lifecycle = ServiceLifecycle(Notifier({}), ProbeTarget("127.0.0.1", 9, tls=False))
+    selector = selectors.DefaultSelector()
+    for _ in range(5):
+        lifecycle.tick(selector, rest_running=False, summary=lambda: "")
+    assert not lifecycle.ready
+    assert lifecycle.probe is None
