@@ -50,8 +50,8 @@ from kconnect.supervisor.herder import (
     Status,
     TaskSlot,
 )
-from kconnect.supervisor.limits import TaskLimiter
 from kconnect.supervisor.lifecycle import ProbeTarget, ServiceLifecycle, summarize
+from kconnect.supervisor.limits import TaskLimiter
 from kconnect.supervisor.metrics_book import MetricsBook
 from kconnect.supervisor.offsets_file import OffsetsFile
 from kconnect.supervisor.operations import Operations
