@@ -4,6 +4,7 @@ task shows its restart and exit reason, a FAILED task keeps its metrics (docs/me
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 import urllib.request
@@ -14,6 +15,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from kconnect.supervisor.devbroker.broker import KafkaBroker, free_port
+from kconnect.supervisor.rest.app import ROUTES
 from tests.integration.test_standalone import file_sink, file_source, topic_values
 from tests.support.worker import RestClient, Worker, count_lines, wait_for
 
@@ -22,17 +24,65 @@ pytestmark = pytest.mark.kafka
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
+DOC = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
+
+
+def documented_labels() -> set[str]:
+    """The label names of docs/metrics.md's "Labels (the complete list)" table."""
+    text = DOC.read_text()
+    table = text.split("## Labels (the complete list)", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    return {name for row in rows for name in re.findall(r"`(\w+)`", row.split("|")[1])}
+
+
+# The values of the labels whose values the worker chooses (docs/metrics.md); the others carry
+# names the user chose (connector, topic) or numbers (task, partition, code).
+REASON = re.compile(r"stopped|exception|signal:SIG[A-Z0-9]+|exit:\d+|heartbeat_timeout|startup_timeout|memory_limit")
+STATES = {"unassigned", "running", "paused", "stopped", "failed", "restarting"}
+METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD", "other"}
+ROUTE_TEMPLATES = {str(getattr(r, "path", "")) for r in ROUTES} | {"unmatched"}
+
+
+def assert_bounded_cardinality(text: str, labels: set[str]) -> None:
+    """Every label of every sample is in the documented list, and every worker-chosen value too."""
+    for family in text_string_to_metric_families(text):
+        assert family.name.startswith("kconnect_"), family.name
+        for s in family.samples:
+            extra = set(s.labels) - labels - ({"le"} if s.name.endswith("_bucket") else set())
+            assert not extra, f"{s.name} has undocumented labels {extra}"
+            assert s.labels.get("task", "0").isdigit(), s
+            assert s.labels.get("partition", "0").isdigit(), s
+            assert s.labels.get("code", "200").isdigit(), s
+            assert s.labels.get("state", "running") in STATES, s
+            assert s.labels.get("method", "GET") in METHODS, s
+            assert s.labels.get("route", "unmatched") in ROUTE_TEMPLATES, s
+            assert REASON.fullmatch(s.labels.get("reason", "stopped")), s
+
+
 def scrape(worker: Worker) -> Samples:
-    """Every sample of one scrape, parsed by prometheus-client's own parser."""
+    """Every sample of one scrape, parsed by prometheus-client's own parser.
+
+    Each scrape is also checked for bounded cardinality against docs/metrics.md's label list.
+    """
     with urllib.request.urlopen(worker.rest.base + "/metrics", timeout=60) as resp:
         assert resp.status == 200
         assert resp.headers["Content-Type"].startswith("text/plain")
         text = resp.read().decode()
+    assert_bounded_cardinality(text, DOCUMENTED_LABELS)
     samples: Samples = {}
     for family in text_string_to_metric_families(text):
         for s in family.samples:
             samples[(s.name, frozenset(s.labels.items()))] = s.value
     return samples
+
+
+DOCUMENTED_LABELS = documented_labels()
+
+
+def test_the_documented_label_list_is_the_issues_list() -> None:
+    """The check above reads its list from the doc: the doc must hold exactly the agreed labels."""
+    agreed = {"worker", "connector", "task", "state", "topic", "partition", "method", "route", "code", "reason"}
+    assert agreed == DOCUMENTED_LABELS
 
 
 def value(samples: Samples, name: str, **labels: str) -> float | None:
@@ -268,3 +318,16 @@ def test_a_paused_source_keeps_reporting_and_counts_paused_time(
     s = wait_for(paused_a_while, 30, "paused time in the metrics", interval=0.5)
     assert (value(s, "kconnect_task_running_seconds_total", **labels) or 0) > 0
     assert value(s, "kconnect_source_task_write_records_total", **labels) == 2
+
+
+def test_the_cardinality_check_rejects_undocumented_labels_and_values() -> None:
+    """The check run on every scrape above can fail (no broker needed)."""
+    ok = 'kconnect_task_exits_total{worker="w",connector="c",task="0",reason="signal:SIGKILL"} 1\n'
+    assert_bounded_cardinality(ok, DOCUMENTED_LABELS)
+    for bad in (
+        'kconnect_task_exits_total{worker="w",connector="c",task="0",pid="4711"} 1\n',
+        'kconnect_task_exits_total{worker="w",connector="c",task="0",reason="boom: no such file"} 1\n',
+        'kconnect_rest_requests_total{worker="w",method="GET",route="/connectors/abc",code="200"} 1\n',
+    ):
+        with pytest.raises(AssertionError):
+            assert_bounded_cardinality(bad, DOCUMENTED_LABELS)
