@@ -166,3 +166,12 @@ def test_journald_lines_carry_priority_and_connector_task_tags(
     broken = [line for line in lines if "[broken|task-0]" in line]
     assert any(line.startswith("<3>ERROR [broken|task-0] ") for line in broken), broken
     assert any(line.startswith("<3>[broken|task-0] | Traceback") for line in broken), broken
+    # The supervisor's lines about a task carry the task's tag too, so one grep shows its whole story.
+    assert any(line.startswith("<6>INFO [supervisor] [src|task-0] Started task src-0 as pid ") for line in lines)
+    assert any(
+        line.startswith("<3>ERROR [supervisor] [broken|task-0] Task broken-0 failed and will not be restarted")
+        for line in broken
+    ), broken
+    about_broken = [line for line in lines if re.search(r"\b[Tt]ask broken-0\b", line)]
+    assert about_broken, lines[:40]
+    assert all("[broken|task-0]" in line for line in about_broken), about_broken

@@ -16,7 +16,7 @@ import pytest
 
 from kconnect.supervisor.lifecycle import ProbeTarget, ServiceLifecycle
 from kconnect.supervisor.sdnotify import Notifier, strip_systemd_env
-from kconnect.workers.logformat import JournalFormatter, syslog_priority
+from kconnect.workers.logformat import SUPERVISOR_TAG, JournalFormatter, SubjectFilter, about, syslog_priority
 
 
 def _listen(address: str) -> socket.socket:
@@ -77,6 +77,23 @@ def test_journal_lines_have_priorities_and_tag_every_line() -> None:
         "<3>[c|task-3] | line two (kconnect.x)",
     ]
     assert [syslog_priority(n) for n in (50, 40, 30, 20, 10, 5)] == [2, 3, 4, 6, 7, 7]
+
+
+def test_supervisor_lines_about_a_task_carry_its_tag() -> None:
+    formatter = JournalFormatter(SUPERVISOR_TAG)
+    subject = SubjectFilter()
+    about_task = logging.LogRecord("kconnect.s", logging.INFO, __file__, 1, "Started task", None, None)
+    about_task.__dict__.update(about("orders", 2))
+    general = logging.LogRecord("kconnect.s", logging.WARNING, __file__, 1, "Received SIGTERM\nmore", None, None)
+    connector = logging.LogRecord("kconnect.s", logging.ERROR, __file__, 1, "Connector failed", None, None)
+    connector.__dict__.update(about("orders"))
+    assert all(subject.filter(r) for r in (about_task, general, connector))
+    assert formatter.format(about_task) == "<6>INFO [supervisor] [orders|task-2] Started task (kconnect.s)"
+    assert formatter.format(general).splitlines() == [
+        "<4>WARNING [supervisor] Received SIGTERM",
+        "<4>[supervisor] | more (kconnect.s)",
+    ]
+    assert formatter.format(connector) == "<3>ERROR [supervisor] [orders|connector] Connector failed (kconnect.s)"
 
 
 class _Health(http.server.BaseHTTPRequestHandler):

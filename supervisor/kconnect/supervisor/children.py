@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kconnect.ipc.codec import FrameReader, Message, encode
+from kconnect.workers.logformat import about
 
 ROLE_CONNECTOR = "connector"
 ROLE_VALIDATE = "validate"
@@ -57,6 +58,14 @@ class Child:
     @property
     def key(self) -> tuple[str, int]:
         return self.connector, self.task_id
+
+    @property
+    def log_subject(self) -> dict[str, str]:
+        """``extra=`` for the supervisor's log lines about this child: its ``[connector|task-N]`` tag."""
+        if not self.connector:
+            return {}
+        is_task = self.role in (ROLE_SOURCE_TASK, ROLE_SINK_TASK)
+        return about(self.connector, self.task_id if is_task else None, self.role)
 
     def send(self, message: Message) -> bool:
         if self.sock is None:

@@ -31,10 +31,11 @@ EXIT_CONFIG_ERROR = 3  # Java's ConnectStandalone exits with 3 when a connector 
 
 
 def configure_logging(level: str = "INFO") -> None:
-    from kconnect.workers.logformat import make_formatter
+    from kconnect.workers.logformat import SUPERVISOR_TAG, SubjectFilter, make_formatter
 
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(make_formatter("[supervisor]"))
+    handler.addFilter(SubjectFilter())  # lines about a task also carry its [connector|task-N] tag
+    handler.setFormatter(make_formatter(SUPERVISOR_TAG))
     logging.basicConfig(level=level, handlers=[handler])
 
 

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 import psutil
 
 from kconnect.api.errors import ConfigError
+from kconnect.workers.logformat import about
 from kconnect.workers.task_limits import (
     TASK_CPU_QUOTA,
     TASK_LIMITS_MECHANISM,
@@ -414,6 +415,7 @@ class Placement:
     limits: TaskLimits
     procs_files: list[str]
     watchdog_memory: int | None  # bytes, when the supervisor itself watches this task's RSS
+    log_subject: dict[str, str] = field(default_factory=dict)  # ``extra=`` tagging log lines with the task
 
     def join_in_child(self) -> None:
         """``preexec_fn``: the forked child moves itself into its groups before exec."""
@@ -453,7 +455,13 @@ class TaskLimiter:
         try:
             limits = resolve_task_limits(worker_props, connector_config)
         except ConfigError as e:  # validated on the way in: a bug, which must not stop the task
-            logger.error("Task %s-%d: invalid limits (%s); it runs without limits", connector, task_id, e)
+            logger.error(
+                "Task %s-%d: invalid limits (%s); it runs without limits",
+                connector,
+                task_id,
+                e,
+                extra=about(connector, task_id),
+            )
             return None
         return self.prepare(connector, task_id, limits)
 
@@ -469,6 +477,7 @@ class TaskLimiter:
                 TASK_CPU_QUOTA,
                 limits.cpu_quota,
                 self.backend.mechanism,
+                extra=about(connector, task_id),
             )
         self._seq += 1
         name = _group_name(self._seq, connector, task_id)
@@ -485,10 +494,17 @@ class TaskLimiter:
                     task_id,
                     self.backend.mechanism,
                     e,
+                    extra=about(connector, task_id),
                 )
                 self.pending_removal.append(name)
                 procs = []
-        return Placement(name=name, limits=limits, procs_files=procs, watchdog_memory=watchdog)
+        return Placement(
+            name=name,
+            limits=limits,
+            procs_files=procs,
+            watchdog_memory=watchdog,
+            log_subject=about(connector, task_id),
+        )
 
     def attach(self, pid: int, placement: Placement) -> None:
         """Right after spawn, before the task's bootstrap is sent: make sure it is in its groups."""
@@ -502,6 +518,7 @@ class TaskLimiter:
                 pid,
                 path,
                 e,
+                extra=placement.log_subject,
             )
             placement.watchdog_memory = placement.limits.memory_max_bytes
 
@@ -524,7 +541,13 @@ class TaskLimiter:
             except psutil.Error:
                 continue
             if rss > limit:
-                logger.error("Task process pid %d uses %d bytes (limit %d); killing it", pid, rss, limit)
+                logger.error(
+                    "Task process pid %d uses %d bytes (limit %d); killing it",
+                    pid,
+                    rss,
+                    limit,
+                    extra=placement.log_subject,
+                )
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
                 self.killed_by_watchdog[pid] = rss
@@ -545,7 +568,10 @@ class TaskLimiter:
             return f"{prefix} and was killed by the supervisor ({RSS_WATCHDOG}: RSS was {rss} bytes)"
         if placement.procs_files and self.backend.oom_killed(placement.name):
             logger.error(
-                "Task process pid %d was killed by the kernel's OOM killer in its group %s", pid, placement.name
+                "Task process pid %d was killed by the kernel's OOM killer in its group %s",
+                pid,
+                placement.name,
+                extra=placement.log_subject,
             )
             return f"{prefix} and was killed by the kernel ({self.backend.mechanism})"
         return None

@@ -56,6 +56,7 @@ from kconnect.supervisor.metrics_book import MetricsBook
 from kconnect.supervisor.offsets_file import OffsetsFile
 from kconnect.supervisor.operations import Operations
 from kconnect.supervisor.sdnotify import strip_systemd_env
+from kconnect.workers.logformat import about
 from kconnect.workers.worker_config import RestartPolicy
 
 logger = logging.getLogger(__name__)
@@ -207,7 +208,7 @@ class Master:
             try:
                 self._on_exit(child, status)
             except Exception:
-                logger.exception("Error while handling the exit of %s pid %d", child.role, pid)
+                logger.exception("Error while handling the exit of %s pid %d", child.role, pid, extra=child.log_subject)
             for pids, callback in list(self.exit_waiters):
                 pids.discard(pid)
                 if not pids:
@@ -237,7 +238,7 @@ class Master:
         if child.role == ROLE_CONNECTOR:
             entry.status = Status(FAILED, trace.replace("Task process", "Connector process"))
             self.fire_task_config_waiters(entry.name)
-            logger.error("Connector %s failed: %s", entry.name, entry.status.trace)
+            logger.error("Connector %s failed: %s", entry.name, entry.status.trace, extra=child.log_subject)
             return
         slot = entry.tasks.setdefault(child.task_id, TaskSlot())
         slot.status = Status(FAILED, trace)
@@ -252,11 +253,17 @@ class Master:
                 trace.splitlines()[-1] if trace else "",
                 decision.delay_ms,
                 decision.attempts,
+                extra=child.log_subject,
             )
         else:
             slot.given_up = True
             slot.restart_at = None
-            logger.error("Task %s-%d failed and will not be restarted automatically", entry.name, child.task_id)
+            logger.error(
+                "Task %s-%d failed and will not be restarted automatically",
+                entry.name,
+                child.task_id,
+                extra=child.log_subject,
+            )
 
     # --- child messages -----------------------------------------------------------------------
     def _read_child(self, child: Child, drain: bool = False) -> None:
@@ -278,7 +285,7 @@ class Master:
                 for msg in child.reader.feed(data):
                     self._on_child_message(child, msg)
             except FrameError:
-                logger.exception("Bad frame from %s pid %d; killing it", child.role, child.pid)
+                logger.exception("Bad frame from %s pid %d; killing it", child.role, child.pid, extra=child.log_subject)
                 child.kill()
                 return
 
@@ -312,7 +319,9 @@ class Master:
             child.deadline = None
             configs = [dict(c) for c in msg["configs"]]
             if configs != entry.task_configs:
-                logger.info("Connector %s generated %d task config(s)", entry.name, len(configs))
+                logger.info(
+                    "Connector %s generated %d task config(s)", entry.name, len(configs), extra=about(entry.name)
+                )
                 entry.task_configs = configs
                 # Tasks with changed configs restart; surplus tasks stop (Kafka Connect's rule).
                 for other in self.children.values():
@@ -541,7 +550,7 @@ class Master:
             before_bootstrap=(lambda pid: self.limits.attach(pid, placement)) if placement else None,
         )
         self._track(child)
-        logger.info("Started task %s-%d as pid %d", entry.name, task_id, child.pid)
+        logger.info("Started task %s-%d as pid %d", entry.name, task_id, child.pid, extra=child.log_subject)
 
     def _track(self, child: Child) -> None:
         self.children[child.pid] = child
@@ -566,7 +575,9 @@ class Master:
         now = time.monotonic()
         for child in list(self.children.values()):
             if child.kill_at is not None and now >= child.kill_at:
-                logger.warning("%s pid %d did not stop in time; killing it", child.role, child.pid)
+                logger.warning(
+                    "%s pid %d did not stop in time; killing it", child.role, child.pid, extra=child.log_subject
+                )
                 child.kill()
                 child.kill_at = None
             elif child.deadline is not None and now >= child.deadline:
@@ -587,6 +598,7 @@ class Master:
                     child.role,
                     child.pid,
                     now - child.last_heartbeat,
+                    extra=child.log_subject,
                 )
                 child.failure_trace = f"Task process stopped responding (no heartbeat for {HEARTBEAT_TIMEOUT_S:.0f} s)"
                 child.exit_reason = "heartbeat_timeout"
@@ -672,7 +684,12 @@ class Master:
         now = time.monotonic()
         for child in list(self.children.values()):
             if child.kill_at is not None and now >= child.kill_at:
-                logger.warning("%s pid %d did not stop within the graceful timeout; killing it", child.role, child.pid)
+                logger.warning(
+                    "%s pid %d did not stop within the graceful timeout; killing it",
+                    child.role,
+                    child.pid,
+                    extra=child.log_subject,
+                )
                 child.kill()
                 child.kill_at = None
         return False

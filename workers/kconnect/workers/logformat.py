@@ -5,6 +5,10 @@ journald stream (``JOURNAL_STREAM`` names its device and inode); journald then a
 timestamps and reads a ``<N>`` prefix as the syslog priority (sd-daemon(3)), so lines carry no
 timestamp and each physical line - traceback lines too - gets the priority and the
 ``[connector|task-N]`` tag, so ``journalctl -p err`` and ``grep`` both see whole stories.
+
+The supervisor's own lines about a task or connector (started, failed, restarting, killed for its
+limit) carry the same ``[connector|task-N]`` tag after ``[supervisor]``: the caller passes
+``extra=about(connector, task_id)`` and :class:`SubjectFilter` fills in an empty subject otherwise.
 """
 
 from __future__ import annotations
@@ -17,6 +21,24 @@ from typing import TextIO
 # sd-daemon(3) / syslog(3) priorities for Python's levels.
 _PRIORITIES = ((logging.CRITICAL, 2), (logging.ERROR, 3), (logging.WARNING, 4), (logging.INFO, 6))
 DEBUG_PRIORITY = 7
+# The LogRecord attribute holding " [connector|task-N]" (or "") on the supervisor's lines.
+SUBJECT = "ksubject"
+SUPERVISOR_TAG = f"[supervisor]%({SUBJECT})s"
+
+
+def about(connector: str, task_id: int | None = None, role: str = "connector") -> dict[str, str]:
+    """``extra=`` for a supervisor log line about a task (``task_id``) or a connector process."""
+    tag = f"[{connector}|task-{task_id}]" if task_id is not None else f"[{connector}|{role}]"
+    return {SUBJECT: f" {tag}"}
+
+
+class SubjectFilter(logging.Filter):
+    """Gives every record a subject, empty unless the call passed ``extra=about(...)``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, SUBJECT):
+            setattr(record, SUBJECT, "")
+        return True
 
 
 def syslog_priority(levelno: int) -> int:
@@ -59,4 +81,13 @@ def make_formatter(tag: str, stream: TextIO | None = None) -> logging.Formatter:
     return logging.Formatter(f"[%(asctime)s] %(levelname)s {tag} %(message)s (%(name)s)")
 
 
-__all__ = ["JournalFormatter", "connected_to_journal", "make_formatter", "syslog_priority"]
+__all__ = [
+    "SUBJECT",
+    "SUPERVISOR_TAG",
+    "JournalFormatter",
+    "SubjectFilter",
+    "about",
+    "connected_to_journal",
+    "make_formatter",
+    "syslog_priority",
+]
