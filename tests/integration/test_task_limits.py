@@ -18,6 +18,7 @@ from confluent_kafka import Consumer, TopicPartition
 
 from kconnect.supervisor.devbroker.broker import KafkaBroker
 from kconnect.supervisor.limits import CGROUP_V1, CGROUP_V2, RSS_WATCHDOG, read_keyed, read_layout
+from tests.integration.test_metrics import scrape, value
 from tests.support.worker import Worker, wait_for
 
 pytestmark = pytest.mark.kafka
@@ -148,19 +149,24 @@ def test_task_past_its_memory_limit_is_killed_alone_and_reported(
     assert mechanism in (CGROUP_V2, CGROUP_V1, RSS_WATCHDOG)
 
 
-def test_rss_watchdog_kills_a_task_past_its_limit_and_the_restart_policy_applies(
-    tmp_path: Path, kafka_broker: KafkaBroker, topics: tuple[str, str]
+@pytest.mark.parametrize("choice", ["auto", "watchdog"])
+def test_a_task_killed_for_its_limit_is_restarted_by_the_policy_then_failed(
+    tmp_path: Path, kafka_broker: KafkaBroker, topics: tuple[str, str], choice: str
 ) -> None:
-    """The fallback, forced: the supervisor itself reads the RSS and kills; restarts follow the policy."""
+    """The restart policy applies to a limit kill, whoever killed: the mechanism the machine offers
+    (``auto``: the kernel in a cgroup here) and the fallback forced (the supervisor reads the RSS)."""
     _, hog_topic = topics
     worker = Worker(
         tmp_path,
         kafka_broker.bootstrap_servers,
-        {"kconnect.task.memory.max.bytes": str(LIMIT), "kconnect.task.limits.mechanism": "watchdog"},
+        {"kconnect.task.memory.max.bytes": str(LIMIT), "kconnect.task.limits.mechanism": choice},
     )
     try:
         worker.start()
-        assert mechanism_of(worker) == RSS_WATCHDOG
+        mechanism = mechanism_of(worker)
+        print(f"\nper-task limit mechanism exercised: {mechanism}")
+        if choice == "watchdog":
+            assert mechanism == RSS_WATCHDOG
         worker.create(
             "hog",
             {
@@ -176,12 +182,23 @@ def test_rss_watchdog_kills_a_task_past_its_limit_and_the_restart_policy_applies
         )
         log = worker.log_tail(400)
         assert len(re.findall(r"Started task hog-0 as pid \d+", log)) == 2, log  # first run + one restart
-        assert "kconnect.task.cpu.quota=0.5 is unsupported with RSS watchdog" in log
+        assert len(re.findall(r"Task hog-0 failed \(Task process exceeded its memory limit", log)) == 1, log
+        if mechanism == RSS_WATCHDOG:
+            assert "kconnect.task.cpu.quota=0.5 is unsupported with RSS watchdog" in log
         failed = task_state(worker, "hog")
         assert failed["state"] == "FAILED", failed
         assert f"exceeded its memory limit of {LIMIT} bytes (kconnect.task.memory.max.bytes)" in failed["trace"]
-        assert f"killed by the supervisor ({RSS_WATCHDOG}: RSS was " in failed["trace"]
+        assert kernel_or_watchdog(mechanism) in failed["trace"], failed["trace"]
+        if mechanism == RSS_WATCHDOG:
+            assert f"killed by the supervisor ({RSS_WATCHDOG}: RSS was " in failed["trace"]
         assert values_after(kafka_broker, hog_topic, 0) == ["hog-0-started", "hog-0-started"]
+        # The metrics tell the same story: two limit kills of task hog-0, one restart, FAILED.
+        hog = {"connector": "hog", "task": "0"}
+        samples = scrape(worker)
+        assert value(samples, "kconnect_task_exits_total", reason="memory_limit", **hog) == 2
+        assert value(samples, "kconnect_task_last_exit_info", reason="memory_limit", **hog) == 1
+        assert value(samples, "kconnect_task_restarts_total", **hog) == 1
+        assert value(samples, "kconnect_task_status", state="failed", **hog) == 1
     finally:
         assert worker.stop() == 0, worker.log_tail()
 
