@@ -229,9 +229,36 @@ def test_a_killed_task_shows_its_restart_and_a_failed_task_keeps_its_metrics(
     assert value(s, "kconnect_task_process_cpu_seconds_total", **failing) is None  # no process any more
     assert value(s, "kconnect_worker_connector_tasks", connector="failing", state="failed") == 1
     assert value(s, "kconnect_worker_task_startup_attempts_total") == 3
-    assert worker.status("failing")["tasks"][0]["state"] == "FAILED"
+    failed_status = worker.status("failing")["tasks"][0]
+    assert failed_status["state"] == "FAILED"
+    assert "Task process was killed by SIGKILL" in failed_status["trace"], failed_status
     # The restarted task is a new process that counts from 0 again (it resumes after the stored offsets).
     assert victims[0] not in worker.task_pids("restarting", "source_task")
+
+    # A task that raises (its file cannot be created): FAILED with its stack trace over REST, and its
+    # series stay in the scrapes that follow, with the exit reason ``exception``.
+    raising = {"connector": "raising", "task": "0"}
+    worker.create(
+        "raising",
+        file_sink(
+            "raising", tmp_path / "no-such-dir" / "out.txt", unique_topic, **{"kconnect.task.restart.enable": "false"}
+        ),
+    )
+    wait_for(lambda: worker.status("raising")["tasks"][0]["state"] == "FAILED", 60, "the raising task FAILED")
+    trace = worker.status("raising")["tasks"][0]["trace"]
+    assert "Traceback" in trace, trace
+    assert "no-such-dir" in trace, trace
+    for _ in range(3):  # several heartbeat periods later, still there
+        s = scrape(worker)
+        assert value(s, "kconnect_task_status", state="failed", **raising) == 1
+        assert value(s, "kconnect_task_exits_total", reason="exception", **raising) == 1
+        assert value(s, "kconnect_task_last_exit_info", reason="exception", **raising) == 1
+        assert value(s, "kconnect_task_error_records_skipped_total", **raising) == 0
+        assert value(s, "kconnect_task_status", state="failed", **failing) == 1
+        assert value(s, "kconnect_source_task_write_records_total", **failing) == total
+        time.sleep(1)
+    assert worker.status("raising")["tasks"][0]["state"] == "FAILED"
+    assert worker.status("failing")["tasks"][0]["state"] == "FAILED"
 
 
 def test_metrics_can_be_switched_off(tmp_path: Path, kafka_broker: KafkaBroker) -> None:
