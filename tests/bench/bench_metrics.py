@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Metrics benchmark: what /metrics costs a task, next to the noise floor, and what a scrape costs.
 
-    python tests/bench/bench_metrics.py [--records N] [--reps K] [--tasks T]
+    python tests/bench/bench_metrics.py [--records N] [--reps K] [--tasks T] [--restarts R]
 
 One real Kafka broker and two ``kconnect standalone`` workers, identical except for
 ``kconnect.metrics.enable`` (true / false). Each repetition runs the null sink (a sink task that
@@ -12,7 +12,10 @@ rate (first to last record). Printed: the medians, the on/off ratio, and the A/A
 setting against itself, which are the noise floor the on/off difference should stay within.
 
 Then the scrape: median time of ``GET /metrics`` with T sink tasks running (real processes, each
-read with psutil), and the rendering alone for 1,000 synthetic tasks.
+read with psutil), and the rendering alone for 1,000 synthetic tasks. Last, R real task restarts
+(``POST .../tasks/0/restart``, each a new process): series count and scrape time before and after.
+prometheus-client's multiprocess mode is not used (nothing is written per pid), so there is no file
+count to watch; what must stay bounded is the exposition itself.
 
 Not collected by pytest (the file name does not start with ``test_``).
 """
@@ -105,11 +108,52 @@ def render_seconds(tasks: int) -> float:
     return statistics.median(times)
 
 
+def series_count(worker: Any) -> int:
+    with urllib.request.urlopen(worker.rest.base + "/metrics", timeout=60) as resp:
+        lines = resp.read().decode().splitlines()
+    return sum(1 for line in lines if line and not line.startswith("#") and "kconnect_rest_request" not in line)
+
+
+def restart_scrapes(worker: Any, restarts: int) -> None:
+    """``restarts`` real restarts of task 0 of connector ``many``; the exposition must not grow."""
+    from tests.support.worker import wait_for
+
+    # One restart first: task 0 then has its exit-reason series (reason "stopped"), which later
+    # restarts only count up; from there on the number of series must not move.
+    assert worker.rest.call("POST", "/connectors/many/tasks/0/restart")[0] == 204
+    time.sleep(3)
+    before_series = series_count(worker)
+    before_ms = statistics.median(scrape_seconds(worker)[0] for _ in range(5)) * 1000
+    t0 = time.monotonic()
+    for i in range(restarts):
+        old = set(worker.task_pids("many", "sink_task"))
+        status, _ = worker.rest.call("POST", "/connectors/many/tasks/0/restart")
+        assert status == 204, status
+
+        def replaced(o: set[int] = old) -> bool:  # the old process gone, its successor running
+            now = set(worker.task_pids("many", "sink_task"))
+            return len(now) == len(o) and now != o
+
+        wait_for(replaced, 60, f"restart {i + 1}", interval=0.05)
+        if (i + 1) % 100 == 0:
+            log(f"{i + 1} restarts")
+    elapsed = time.monotonic() - t0
+    wait_for(lambda: all(t["state"] == "RUNNING" for t in worker.status("many")["tasks"]), 120, "all RUNNING")
+    time.sleep(2)
+    after_series = series_count(worker)
+    after_ms = statistics.median(scrape_seconds(worker)[0] for _ in range(5)) * 1000
+    print()
+    print(f"{restarts} real task restarts in {elapsed:.0f} s (no multiprocess files: nothing per pid is kept)")
+    print(f"  series (REST request series excluded) before / after: {before_series} / {after_series}")
+    print(f"  GET /metrics median before / after: {before_ms:.1f} ms / {after_ms:.1f} ms")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--records", type=int, default=500_000)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--tasks", type=int, default=16, help="sink tasks running during the scrape timing")
+    parser.add_argument("--restarts", type=int, default=1000, help="real task restarts before the last scrape")
     args = parser.parse_args(argv)
     from kconnect.supervisor.devbroker.broker import KafkaBroker
     from tests.support.worker import Worker, wait_for
@@ -178,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
             f"({scrapes[-1][1] / 1024:.0f} KiB)",
         )
         print(f"rendering alone, 1,000 synthetic tasks (no processes to read): {render_seconds(1000) * 1000:.0f} ms")
+        if args.restarts:
+            restart_scrapes(w, args.restarts)
     finally:
         for worker in workers.values():
             worker.stop()
