@@ -113,6 +113,7 @@ def run_task(boot: Mapping[str, Any], link: SupervisorLink) -> None:
     task_cls = registry.connector_class(conn_config["connector.class"]).task_class()
     task = task_cls()
     pipeline: Pipeline = build_pipeline(registry, worker, conn_config)
+    errors = build_task_errors(boot["role"], worker, conn_config, name, task_id, pipeline)
     if boot["role"] == "source_task":
         from kconnect.workers.source import SourceTaskRunner
 
@@ -128,6 +129,7 @@ def run_task(boot: Mapping[str, Any], link: SupervisorLink) -> None:
             stored_offsets=boot.get("offsets") or {},
             offset_flush_interval_ms=worker.offset_flush_interval_ms,
             shutdown_timeout_ms=worker.task_shutdown_graceful_timeout_ms,
+            errors=errors,
         ).run()
     else:
         from kconnect.workers.sink import SinkTaskRunner
@@ -149,7 +151,44 @@ def run_task(boot: Mapping[str, Any], link: SupervisorLink) -> None:
             pipeline=pipeline,
             link=link,
             offset_flush_interval_ms=worker.offset_flush_interval_ms,
+            errors=errors,
         ).run()
+
+
+def build_task_errors(
+    role: str, worker: Any, conn_config: Mapping[str, str], name: str, task_id: int, pipeline: Any
+) -> Any:
+    """The task's error handling (errors.* keys): operator, log reporter, DLQ reporter and its clients."""
+    from kconnect.workers import clients
+    from kconnect.workers.tolerant import build_error_handling, error_settings
+
+    kind = "source" if role == "source_task" else "sink"
+    settings = error_settings(conn_config, kind)
+    producer = admin = None
+    if settings.dlq_topic:
+        producer = clients.producer_config(
+            worker,
+            name,
+            task_id,
+            clients.connector_client_overrides(conn_config, "producer"),
+            client_id=f"connector-dlq-producer-{name}-{task_id}",
+        )
+        admin = clients.admin_config(
+            worker,
+            name,
+            task_id,
+            clients.connector_client_overrides(conn_config, "admin"),
+            client_id=f"connector-dlq-adminclient-{name}-{task_id}",
+        )
+    return build_error_handling(
+        kind=kind,
+        connector=name,
+        task_id=task_id,
+        settings=settings,
+        pipeline=pipeline,
+        dlq_producer_config=producer,
+        dlq_admin_config=admin,
+    )
 
 
 def static_member_id(group: str, task_id: int, topics: list[str], regex: str | None) -> str:
