@@ -135,6 +135,7 @@ class SourceTaskRunner:
         ack = batch.ack
         produce = self.producer.produce
         convert = self.pipeline.source_to_kafka
+        tolerant = self._tolerate_produce
         for record in records:
             try:
                 converted = convert(record)
@@ -150,7 +151,7 @@ class SourceTaskRunner:
                 self.topics.add(topic)
             batch.outstanding += 1
             # With errors.tolerance=all each record needs its own callback to report a failed send.
-            on_delivery = self._tolerant_ack(batch, record, converted) if self._tolerate_produce else ack
+            on_delivery = self._tolerant_ack(batch, record, converted) if tolerant else ack
             while True:
                 try:
                     produce(
