@@ -329,3 +329,72 @@ def test_source_dlq_extension_requires_a_topic(tmp_path: Path, kafka_broker: Kaf
         assert "errors.deadletterqueue.topic.name must name a topic" in body["message"]
     finally:
         w.stop()
+
+
+def _dlq_view(msg: Any, connector: str) -> dict[str, Any]:
+    """What must match between Java and kconnect for one DLQ record (connector name normalised)."""
+    h = headers_of(msg)
+    assert h.pop("__connect.errors.connector.name") == connector.encode()
+    stacktrace = h.pop("__connect.errors.exception.stacktrace")
+    assert stacktrace  # present on both sides; Java's and Python's formats differ
+    message = (h.pop("__connect.errors.exception.message") or b"").decode()
+    names = [k for k, _v in msg.headers() or []]  # the order too: original headers, then Java's sequence
+    return {"key": msg.key(), "value": msg.value(), "headers": h, "names": names, "message": message}
+
+
+@pytest.mark.java
+def test_dlq_records_match_java_kafka_connect(tmp_path: Path, kafka_broker: KafkaBroker, unique_topic: str) -> None:
+    from tests.support.java_connect import JavaConnect
+
+    kafka_broker.create_topic(unique_topic)
+    values = [b'{"n": "1"}', b"{broken", b'{"n": "x2"}', b'{"n": "3"}', b"[1, 2", b'{"n": "x5"}', b'{"n": "6"}']
+    producer = Producer({"bootstrap.servers": kafka_broker.bootstrap_servers})
+    for i, value in enumerate(values):
+        producer.produce(unique_topic, value, f"k{i}".encode(), headers=[("origin", f"h{i}".encode())])
+    producer.flush(30)
+
+    def config(name: str, dlq: str, out: Path) -> dict[str, str]:
+        return {
+            "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+            "tasks.max": "1",
+            "topics": unique_topic,
+            "file": str(out),
+            "value.converter": JSON,
+            "value.converter.schemas.enable": "false",
+            "transforms": "cast",
+            "transforms.cast.type": CAST,
+            "transforms.cast.spec": "n:int32",
+            "errors.tolerance": "all",
+            "errors.deadletterqueue.topic.name": dlq,
+            "errors.deadletterqueue.topic.replication.factor": "1",
+            "errors.deadletterqueue.context.headers.enable": "true",
+        }
+
+    bad = 4
+    views: dict[str, list[dict[str, Any]]] = {}
+    java_dir, ours_dir = tmp_path / "java", tmp_path / "kconnect"
+    java_dir.mkdir()
+    ours_dir.mkdir()
+    with JavaConnect(java_dir, kafka_broker.bootstrap_servers) as java:
+        status, body = java.rest.call(
+            "POST",
+            "/connectors",
+            {"name": "java-dlq", "config": config("java-dlq", unique_topic + "-java", java_dir / "out.txt")},
+        )
+        assert status == 201, body
+        views["java"] = [_dlq_view(m, "java-dlq") for m in read_all(kafka_broker, unique_topic + "-java", bad)]
+    w = Worker(ours_dir, kafka_broker.bootstrap_servers)
+    try:
+        w.start()
+        w.create("ours-dlq", config("ours-dlq", unique_topic + "-ours", ours_dir / "out.txt"))
+        views["ours"] = [_dlq_view(m, "ours-dlq") for m in read_all(kafka_broker, unique_topic + "-ours", bad)]
+    finally:
+        w.stop()
+    assert len(views["java"]) == bad
+    java_messages = [v.pop("message") for v in views["java"]]
+    our_messages = [v.pop("message") for v in views["ours"]]
+    # Key, value, original headers and every context header but the connector name and stack trace.
+    assert views["ours"] == views["java"]
+    for java_msg, ours in zip(java_messages, our_messages, strict=True):
+        # Java's JsonConverter leaves the parser's reason to the stack trace; ours appends it.
+        assert ours == java_msg or (java_msg.endswith(": ") and ours.startswith(java_msg)), (java_msg, ours)
