@@ -100,7 +100,15 @@ def test_sink_sends_each_bad_record_once_to_the_dlq_and_every_good_one_to_the_ta
     w = Worker(tmp_path, kafka_broker.bootstrap_servers)
     try:
         w.start()
-        w.create("dlq-sink", sink_config(unique_topic, out, dlq, **{"errors.tolerance": "all"}))
+        w.create(
+            "dlq-sink",
+            sink_config(
+                unique_topic,
+                out,
+                dlq,
+                **{"errors.tolerance": "all", "errors.log.enable": "true", "errors.log.include.messages": "true"},
+            ),
+        )
         bad = {i: kind for i, (kind, _v) in enumerate(inputs) if kind != "good"}
         good = [i for i, (kind, _v) in enumerate(inputs) if kind == "good"]
         dead = read_all(kafka_broker, dlq, len(bad))
@@ -145,6 +153,15 @@ def test_sink_sends_each_bad_record_once_to_the_dlq_and_every_good_one_to_the_ta
             if kind != "reject":
                 assert stacktrace.startswith("Traceback")
         assert task_state(w, "dlq-sink")["state"] == "RUNNING"
+        # errors.log.enable: one ERROR line per failed record, in Java's words, in the task's log.
+        logged = [line for line in w.log_tail(100000).splitlines() if "Error encountered in task dlq-sink-0." in line]
+        assert len(logged) == len(bad)
+        first_smt = min(i for i, kind in bad.items() if kind == "smt")
+        assert any(
+            f"Executing stage 'TRANSFORMATION' with class '{CAST}', where consumed record is "
+            f"{{topic='{unique_topic}', partition=0, offset={first_smt}, timestamp=" in line
+            for line in logged
+        )
     finally:
         w.stop()
 
@@ -307,8 +324,10 @@ def test_source_without_tolerance_fails_with_javas_message(
         w.stop()
 
 
-def test_source_dlq_extension_requires_a_topic(tmp_path: Path, kafka_broker: KafkaBroker) -> None:
-    w = Worker(tmp_path, kafka_broker.bootstrap_servers)
+def test_source_dlq_extension_requires_a_topic_and_an_uncreatable_dlq_fails_the_task(
+    tmp_path: Path, kafka_broker: KafkaBroker
+) -> None:
+    w = Worker(tmp_path, kafka_broker.bootstrap_servers, {"kconnect.task.restart.enable": "false"})
     try:
         w.start()
         status, body = w.rest.call(
@@ -327,6 +346,19 @@ def test_source_dlq_extension_requires_a_topic(tmp_path: Path, kafka_broker: Kaf
         assert status == 400
         assert "kconnect.errors.source.deadletterqueue.enable" in body["message"]
         assert "errors.deadletterqueue.topic.name must name a topic" in body["message"]
+        # A DLQ topic the task cannot create (replication factor 3 on one broker) fails the task.
+        w.create(
+            "dlq-rf3",
+            {
+                "connector.class": "tests.support.plugins.RecordingSinkConnector",
+                "topics": "some-topic",
+                "record.file": str(tmp_path / "out.txt"),
+                "events.file": str(tmp_path / "events.txt"),
+                "errors.deadletterqueue.topic.name": "dlq-rf3-dlq",
+            },
+        )
+        wait_for(lambda: task_state(w, "dlq-rf3").get("state") == "FAILED", 60, "the task to fail")
+        assert "Could not initialize dead letter queue with topic=dlq-rf3-dlq" in task_state(w, "dlq-rf3")["trace"]
     finally:
         w.stop()
 
