@@ -106,7 +106,12 @@ def test_sink_sends_each_bad_record_once_to_the_dlq_and_every_good_one_to_the_ta
                 unique_topic,
                 out,
                 dlq,
-                **{"errors.tolerance": "all", "errors.log.enable": "true", "errors.log.include.messages": "true"},
+                **{
+                    "errors.tolerance": "all",
+                    "errors.log.enable": "true",
+                    "errors.log.include.messages": "true",
+                    "retriable.puts": "2",  # RetriableError from put(): the batch is redelivered
+                },
             ),
         )
         bad = {i: kind for i, (kind, _v) in enumerate(inputs) if kind != "good"}
@@ -153,6 +158,8 @@ def test_sink_sends_each_bad_record_once_to_the_dlq_and_every_good_one_to_the_ta
             if kind != "reject":
                 assert stacktrace.startswith("Traceback")
         assert task_state(w, "dlq-sink")["state"] == "RUNNING"
+        events = [json.loads(line)["event"] for line in Path(str(out) + ".events").read_text().splitlines()]
+        assert events.count("retriable-put") == 2
         # errors.log.enable: one ERROR line per failed record, in Java's words, in the task's log.
         logged = [line for line in w.log_tail(100000).splitlines() if "Error encountered in task dlq-sink-0." in line]
         assert len(logged) == len(bad)
@@ -249,6 +256,7 @@ def test_source_extension_sends_failed_records_to_the_dlq_with_source_partition_
                 script_file,
                 **{
                     "errors.tolerance": "all",
+                    "retriable.polls": "3",  # RetriableError from poll(): polled again
                     "kconnect.errors.source.deadletterqueue.enable": "true",
                     "errors.deadletterqueue.topic.name": dlq,
                     "errors.deadletterqueue.topic.replication.factor": "1",

@@ -13,6 +13,7 @@ from kconnect.api import (
     ConfigValue,
     DataError,
     Headers,
+    RetriableError,
     SchemaBuilder,
     SinkConnector,
     SinkRecord,
@@ -119,8 +120,19 @@ class RejectingSinkConnector(RecordingSinkConnector):
 
 
 class RejectingSinkTask(RecordingSinkTask):
+    """``retriable.puts``: the first N non-empty batches are refused with a RetriableError (redelivered)."""
+
+    def start(self, props: Mapping[str, str]) -> None:
+        super().start(props)
+        self.retriable_puts = int(props.get("retriable.puts", "0"))
+
     def put(self, records: Sequence[SinkRecord]) -> None:
         assert self.context is not None
+        if records and self.retriable_puts > 0:
+            self.retriable_puts -= 1
+            self.context.timeout(100)
+            self._event("retriable-put", [])
+            raise RetriableError("not now")
         reporter = self.context.errant_record_reporter()
         for r in records:
             if isinstance(r.value, dict) and r.value.get("reject"):
@@ -143,7 +155,12 @@ class ScriptedSourceConnector(SourceConnector):
 
     @classmethod
     def config_def(cls) -> ConfigDef:
-        return ConfigDef().define("script.file", ConfigType.STRING).define("topic", ConfigType.STRING)
+        return (
+            ConfigDef()
+            .define("script.file", ConfigType.STRING)
+            .define("topic", ConfigType.STRING)
+            .define("retriable.polls", ConfigType.INT, 0)
+        )
 
     def start(self, props: Mapping[str, str]) -> None:
         self.props = dict(props)
@@ -163,6 +180,7 @@ class ScriptedSourceTask(SourceTask):
     def start(self, props: Mapping[str, str]) -> None:
         self.file = props["script.file"]
         self.topic = props["topic"]
+        self.retriable_polls = int(props.get("retriable.polls", "0"))  # the first N polls raise RetriableError
         assert self.context is not None
         stored = self.context.offset_storage_reader().offset({"script": self.file})
         self.next_line = int(stored["line"]) + 1 if stored else 0
@@ -170,6 +188,9 @@ class ScriptedSourceTask(SourceTask):
             self.lines = [json.loads(line) for line in f if line.strip()]
 
     def poll(self) -> list[SourceRecord] | None:
+        if self.retriable_polls > 0:
+            self.retriable_polls -= 1
+            raise RetriableError("source not ready")
         if self.next_line >= len(self.lines):
             time.sleep(0.1)
             return None

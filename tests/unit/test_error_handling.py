@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from kconnect.api.errors import ConnectError, DataError, RetriableError
-from kconnect.api.records import SourceRecord
+from kconnect.api.records import SinkRecord, SourceRecord
 from kconnect.plugins.converters.header import SimpleHeaderConverter
 from kconnect.plugins.converters.json import JsonConverter
 from kconnect.plugins.converters.string import StringConverter
@@ -303,3 +303,68 @@ def test_settings_read_the_dlq_keys_for_sources_only_with_the_extension() -> Non
     enabled = {**keys, "kconnect.errors.source.deadletterqueue.enable": "true"}
     assert error_settings(enabled, "source").dlq_topic == "dlq"
     assert error_settings(enabled, "source").handling.tolerate_all
+
+
+class PendingReporter:
+    """A reporter whose writes complete when the test says so (a DLQ write in flight)."""
+
+    def __init__(self) -> None:
+        self.futures: list[Future[None]] = []
+        self.originals: list[Any] = []
+
+    def report(self, context: ProcessingContext[Any]) -> Future[None]:
+        future: Future[None] = Future()
+        self.futures.append(future)
+        self.originals.append(context.original)
+        return future
+
+    def close(self) -> None:
+        return None
+
+
+def test_commits_wait_for_reported_records_and_a_failed_dlq_write_fails_the_task() -> None:
+    op: RetryWithToleranceOperator[Any] = RetryWithToleranceOperator(ErrorHandlingConfig(tolerate_all=True))
+    pending = PendingReporter()
+    op.reporters = [pending]
+    errors = SinkErrors(pipeline(), op, errant=True)
+    msg = Message(b'{"n": "1"}', offset=3)
+    errors.new_batch([msg])
+    record = pipeline().kafka_to_sink(msg)
+    assert record is not None
+    returned = errors.report(record, DataError("rejected"))
+    assert pending.originals == [msg]  # the original consumed message, found by its coordinates
+    waiter = threading.Thread(target=errors.await_reports)
+    waiter.start()
+    time.sleep(0.2)
+    assert waiter.is_alive()  # offsets may not move past the record yet
+    pending.futures[0].set_result(None)
+    waiter.join(5)
+    assert not waiter.is_alive()
+    assert returned.done()
+    errors.report(record, DataError("again"))
+    pending.futures[1].set_exception(RuntimeError("broker said no"))
+    with pytest.raises(ConnectError, match="dead letter queue"):
+        errors.await_reports()
+
+
+def test_a_reported_record_not_from_the_batch_is_converted_back() -> None:
+    op, _ = operator(tolerate_all=True)
+    pending = PendingReporter()
+    op.reporters = [pending]
+    errors = SinkErrors(pipeline(), op, errant=True)
+    errors.new_batch([])
+    made_up = SinkRecord(topic="in", kafka_partition=0, key="k", value={"n": 9}, kafka_offset=42)
+    errors.report(made_up, DataError("made up"))
+    original = pending.originals[0]
+    assert (original.key(), original.value(), original.offset()) == (b"k", b'{"n":9}', 42)
+
+
+def test_tolerance_none_in_the_errant_reporter_raises_and_is_raised_again_after_put() -> None:
+    op, _ = operator()
+    errors = SinkErrors(pipeline(), op, errant=True)
+    errors.new_batch([])
+    record = SinkRecord(topic="in", kafka_partition=0, value={"n": 1}, kafka_offset=1)
+    with pytest.raises(ConnectError, match="Tolerance exceeded"):
+        errors.report(record, DataError("no"))
+    with pytest.raises(ConnectError, match="Tolerance exceeded"):
+        errors.raise_if_intolerable()  # even if put() swallowed it
