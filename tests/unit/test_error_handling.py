@@ -368,3 +368,36 @@ def test_tolerance_none_in_the_errant_reporter_raises_and_is_raised_again_after_
         errors.report(record, DataError("no"))
     with pytest.raises(ConnectError, match="Tolerance exceeded"):
         errors.raise_if_intolerable()  # even if put() swallowed it
+
+
+@pytest.mark.parametrize(
+    ("kind", "extra", "error"),
+    [
+        ("source", {"errors.deadletterqueue.topic.name": "d"}, None),
+        (
+            "source",
+            {},
+            "Invalid value true for configuration kconnect.errors.source.deadletterqueue.enable: "
+            "errors.deadletterqueue.topic.name must name a topic",
+        ),
+        (
+            "source",
+            {"errors.deadletterqueue.topic.name": "d", "errors.deadletterqueue.topic.replication.factor": "abc"},
+            "Invalid value abc for configuration errors.deadletterqueue.topic.replication.factor: "
+            "Not a number of type SHORT",
+        ),
+        (
+            "sink",
+            {"topics": "a"},
+            "Invalid value true for configuration kconnect.errors.source.deadletterqueue.enable: "
+            "only source connectors accept it",
+        ),
+    ],
+)
+def test_validation_of_the_source_dlq_extension(kind: str, extra: dict[str, str], error: str | None) -> None:
+    from kconnect.api.config import ConfigDef
+    from kconnect.workers.connector_config import validate_connector_config, validation_errors
+
+    props = {"name": "x", "connector.class": "Foo", "kconnect.errors.source.deadletterqueue.enable": "true", **extra}
+    infos = validate_connector_config("Foo", kind, ConfigDef(), {}, props)  # type: ignore[arg-type]
+    assert validation_errors(infos) == ([] if error is None else [error])

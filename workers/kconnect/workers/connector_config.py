@@ -747,8 +747,9 @@ def _check_source_dlq(connector_type: str, props: Mapping[str, str], results: di
     elif _is_blank(props.get(DLQ_TOPIC_NAME)):
         cv.add_error(f"Invalid value true for configuration {SOURCE_DLQ_ENABLE}: {DLQ_TOPIC_NAME} must name a topic")
     else:
-        for name, err in _parse_errors(source_dlq_config_def(), props).items():
-            _add_error(results, name, props.get(name), err)
+        # Java's source definition has no DLQ keys, so their problems are reported on ours.
+        for err in _parse_errors(source_dlq_config_def(), props).values():
+            cv.add_error(err)
 
 
 def _parse_errors(definition: ConfigDef, props: Mapping[str, str]) -> dict[str, str]:
