@@ -401,3 +401,19 @@ def test_validation_of_the_source_dlq_extension(kind: str, extra: dict[str, str]
     props = {"name": "x", "connector.class": "Foo", "kconnect.errors.source.deadletterqueue.enable": "true", **extra}
     infos = validate_connector_config("Foo", kind, ConfigDef(), {}, props)  # type: ignore[arg-type]
     assert validation_errors(infos) == ([] if error is None else [error])
+
+
+def test_retries_wait_through_the_runners_waiter_which_can_stop_them() -> None:
+    op, _ = operator(retry_timeout_ms=-1, retry_delay_max_ms=60_000)
+    slices: list[float] = []
+
+    def waiter(seconds: float) -> bool:
+        slices.append(seconds)
+        return len(slices) >= 3  # the task was told to stop during the third slice
+
+    op.waiter = waiter
+    ctx: ProcessingContext[Any] = ProcessingContext("m")
+    assert op.execute(ctx, failing(RetriableError("x")), Stage.VALUE_CONVERTER, "V") is None
+    assert len(slices) == 3
+    assert all(0 < s <= 0.5 for s in slices)
+    assert isinstance(ctx.error, RetriableError)

@@ -212,6 +212,9 @@ class RetryWithToleranceOperator(Generic[T]):
         self._rng = rng or random.Random()
         self._stop = threading.Event()
         self._lock = threading.Lock()
+        # Set by the task runner: waits up to the given seconds while keeping the task alive
+        # (heartbeats, control commands) and returns True when the task must stop.
+        self.waiter: Callable[[float], bool] | None = None
 
     # --- execution ---------------------------------------------------------------------------
     def execute(self, context: ProcessingContext[T], operation: Callable[[], V], stage: Stage, klass: str) -> V | None:
@@ -293,7 +296,18 @@ class RetryWithToleranceOperator(Generic[T]):
         return max(0.0, min(delay, remaining))
 
     def _backoff(self, attempt: int, deadline: float) -> None:
-        self._stop.wait(self.backoff_delay_ms(attempt, deadline) / 1000.0)
+        delay_s = self.backoff_delay_ms(attempt, deadline) / 1000.0
+        if self.waiter is None:
+            self._stop.wait(delay_s)
+            return
+        # Long (or endless) retries must not starve heartbeats nor miss a STOP: wait in slices.
+        until = time.monotonic() + delay_s
+        while not self._stop.is_set():
+            left = until - time.monotonic()
+            if left <= 0:
+                return
+            if self.waiter(min(left, 0.5)):
+                self._stop.set()
 
     def trigger_stop(self) -> None:
         """Stop retrying (the task is stopping); an operation backing off fails at once."""

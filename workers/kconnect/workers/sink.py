@@ -84,6 +84,7 @@ class SinkTaskRunner:
         self.connector = connector
         # Retries, tolerance and reporters (errors.*); by default the first failure fails the task.
         self.errors = errors or SinkErrors(pipeline, RetryWithToleranceOperator(ErrorHandlingConfig()), False)
+        self.errors.operator.waiter = self._wait_during_retry
         self.task = task
         self.task_config = task_config
         self.pipeline = pipeline
@@ -278,6 +279,12 @@ class SinkTaskRunner:
             logger.warning("Offset commit failed: %s", e)
             if final:
                 raise
+
+    def _wait_during_retry(self, seconds: float) -> bool:
+        """Between retries of a failed conversion: stay responsive; True when the task must stop."""
+        self.link.poll_commands(seconds)
+        self.link.heartbeat(self.stats())
+        return self.link.stop_requested
 
     def stats(self) -> dict[str, Any]:
         return {

@@ -84,6 +84,7 @@ class SourceTaskRunner:
         self.connector = connector
         # Retries, tolerance and reporters (errors.*); by default the first failure fails the task.
         self.errors = errors or SourceErrors(pipeline, RetryWithToleranceOperator(ErrorHandlingConfig()))
+        self.errors.operator.waiter = self._wait_during_retry
         self._tolerate_produce = self.errors.operator.config.tolerate_all
         self.task = task
         self.task_config = task_config
@@ -210,6 +211,12 @@ class SourceTaskRunner:
             self.task.commit()
         except Exception:
             logger.exception("SourceTask.commit() failed; ignoring as Kafka Connect does")
+
+    def _wait_during_retry(self, seconds: float) -> bool:
+        """Between retries of a failed conversion: stay responsive; True when the task must stop."""
+        self.link.poll_commands(seconds)
+        self.link.heartbeat(self.stats())
+        return self.link.stop_requested
 
     def stats(self) -> dict[str, Any]:
         return {
