@@ -313,7 +313,7 @@ def test_source_extension_sends_failed_records_to_the_dlq_with_source_partition_
         w.stop()
 
 
-def test_source_without_tolerance_fails_with_javas_message(
+def test_source_without_tolerance_fails_with_javas_message_and_bad_dlq_settings_are_refused(
     tmp_path: Path, kafka_broker: KafkaBroker, unique_topic: str
 ) -> None:
     script_file = script(
@@ -328,16 +328,7 @@ def test_source_without_tolerance_fails_with_javas_message(
         trace = task_state(w, "strict-source")["trace"]
         assert TOLERANCE_EXCEEDED in trace
         assert "Value (bad) was out of range for requested data type" in trace
-    finally:
-        w.stop()
-
-
-def test_source_dlq_extension_requires_a_topic_and_an_uncreatable_dlq_fails_the_task(
-    tmp_path: Path, kafka_broker: KafkaBroker
-) -> None:
-    w = Worker(tmp_path, kafka_broker.bootstrap_servers, {"kconnect.task.restart.enable": "false"})
-    try:
-        w.start()
+        # The extension needs a DLQ topic: refused with a message naming the key.
         status, body = w.rest.call(
             "POST",
             "/connectors",
