@@ -417,3 +417,21 @@ def test_retries_wait_through_the_runners_waiter_which_can_stop_them() -> None:
     assert len(slices) == 3
     assert all(0 < s <= 0.5 for s in slices)
     assert isinstance(ctx.error, RetriableError)
+
+
+def test_task_stats_carry_the_error_counters_of_the_contract() -> None:
+    from kconnect.workers.offsets import SubmittedOffsets
+    from kconnect.workers.sink import SinkTaskRunner
+    from kconnect.workers.source import SourceTaskRunner
+
+    op, _ = operator(tolerate_all=True)
+    op.execute(ProcessingContext("m"), failing(DataError("x")), Stage.VALUE_CONVERTER, "V")
+    sink = SinkTaskRunner.__new__(SinkTaskRunner)  # stats() only: no consumer needed
+    sink.errors = SinkErrors(pipeline(), op, errant=False)
+    sink.records_put, sink.put_batches, sink.assignment = 0, 0, set()
+    source = SourceTaskRunner.__new__(SourceTaskRunner)
+    source.errors = SourceErrors(pipeline(), op)
+    source.records_polled, source.batches, source.submitted, source.topics = 0, 0, SubmittedOffsets(), set()
+    for stats in (sink.stats(), source.stats()):
+        assert set(stats["errors"]) == CONTRACT
+        assert stats["errors"]["total_records_skipped"] == 1
