@@ -115,6 +115,7 @@ def run_task(boot: Mapping[str, Any], link: SupervisorLink) -> None:
     pipeline: Pipeline = build_pipeline(registry, worker, conn_config)
     if boot["role"] == "source_task":
         from kconnect.workers.source import SourceTaskRunner
+        from kconnect.workers.topic_creation import source_topic_creator
 
         SourceTaskRunner(
             connector=name,
@@ -128,6 +129,7 @@ def run_task(boot: Mapping[str, Any], link: SupervisorLink) -> None:
             stored_offsets=boot.get("offsets") or {},
             offset_flush_interval_ms=worker.offset_flush_interval_ms,
             shutdown_timeout_ms=worker.task_shutdown_graceful_timeout_ms,
+            topic_creator=source_topic_creator(worker, conn_config, name, task_id),
         ).run()
     else:
         from kconnect.workers.sink import SinkTaskRunner

@@ -107,6 +107,7 @@ def run_connector(boot: Mapping[str, Any], link: SupervisorLink) -> None:
     registry = PluginRegistry.from_entry_points()
     config: dict[str, str] = boot["connector_config"]
     cls = registry.connector_class(config["connector.class"])
+    _check_topic_creation(boot, cls, config)
     connector = cls()
     ctx = _Context()
     connector.initialize(ctx)
@@ -125,6 +126,17 @@ def run_connector(boot: Mapping[str, Any], link: SupervisorLink) -> None:
             link.heartbeat({})
     finally:
         connector.stop()
+
+
+def _check_topic_creation(boot: Mapping[str, Any], cls: Any, config: Mapping[str, str]) -> None:
+    """A source connector with invalid topic.creation.* settings fails on start, as in Java."""
+    from kconnect.plugins.registry import connector_type
+    from kconnect.workers.topic_creation import check_topic_creation_config, uses_topic_creation
+    from kconnect.workers.worker_config import WorkerConfig
+
+    if connector_type(cls) == "source" and uses_topic_creation(config):
+        worker = WorkerConfig.from_props(boot["worker"], log=False)
+        check_topic_creation_config(config, worker.topic_creation_enable)
 
 
 def _send_task_configs(link: SupervisorLink, connector: Any, config: Mapping[str, str], max_tasks: int) -> None:

@@ -15,6 +15,7 @@ from kconnect.ipc import messages as m
 from kconnect.workers.control import SupervisorLink
 from kconnect.workers.conversion import Pipeline
 from kconnect.workers.offsets import SubmittedOffsets, offset_key
+from kconnect.workers.topic_creation import TopicCreator
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ class SourceTaskRunner:
         stored_offsets: Mapping[str, Mapping[str, Any] | None],
         offset_flush_interval_ms: int,
         shutdown_timeout_ms: int,
+        topic_creator: TopicCreator | None = None,
     ) -> None:
         self.connector = connector
         self.task = task
@@ -91,6 +93,7 @@ class SourceTaskRunner:
         self.records_written = 0
         self.batches = 0
         self.topics: set[str] = set()
+        self.topic_creator = topic_creator  # KIP-158: consulted once per new topic, never per record
         self._last_partition: Mapping[str, Any] | None = None
         self._last_key = ""
 
@@ -131,6 +134,8 @@ class SourceTaskRunner:
                 continue
             topic, partition, key, value, headers, timestamp = converted
             if topic not in self.topics:
+                if self.topic_creator is not None:
+                    self.topic_creator.ensure(topic)
                 self.topics.add(topic)
             batch.outstanding += 1
             while True:
