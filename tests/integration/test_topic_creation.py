@@ -164,9 +164,11 @@ def test_override_policy_all_accepts_and_applies_producer_overrides(
         src.write_text("short 1\nshort 2\n" + "x" * 2000 + "\n")
         config = {"connector.class": "FileStreamSource", "file": str(src), "topic": unique_topic, **overrides}
         status, body = w.rest.call("PUT", "/connector-plugins/FileStreamSource/config/validate", config)
-        assert status == 200 and body["error_count"] == 0, body
+        assert status == 200
+        assert body["error_count"] == 0, body
         names = [c["value"]["name"] for c in body["configs"]]
-        assert "producer.override.acks" in names and "producer.override.max.request.size" in names
+        assert "producer.override.acks" in names
+        assert "producer.override.max.request.size" in names
         w.create("ov-all", config)
         # The override reached the producer: the 2000-byte record exceeds the 400-byte limit and fails
         # the task, after the two short ones were delivered.

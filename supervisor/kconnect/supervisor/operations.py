@@ -41,6 +41,7 @@ ReplyFn = Callable[[int, Any], None]
 TIMED_OUT = "Request timed out"
 BAD_REQUEST = "org.apache.kafka.connect.runtime.rest.errors.BadRequestException: "
 CONNECT_EXCEPTION = "org.apache.kafka.connect.errors.ConnectException: "
+JAVA_CONFIG_EXCEPTION = "org.apache.kafka.common.config.ConfigException: "
 ALTERED = "The offsets for this connector have been altered successfully"
 RESET = "The offsets for this connector have been reset successfully"
 ALTERED_EXTERNAL = (
@@ -224,7 +225,9 @@ class Operations:
         def done(infos: dict[str, Any] | None, error: str | None) -> None:
             if error is not None or infos is None:
                 # Java wraps validation failures of the request itself in a 500 here.
-                message = error if error == TIMED_OUT else BAD_REQUEST + str(error)
+                # (A client override that does not parse fails with Java's ConfigException text.)
+                verbatim = error is not None and (error == TIMED_OUT or error.startswith(JAVA_CONFIG_EXCEPTION))
+                message = str(error) if verbatim else BAD_REQUEST + str(error)
                 reply(500, {"error_code": 500, "message": message})
                 return
             reply(200, {k: v for k, v in infos.items() if k not in ("connector_type", "connector_version")})
