@@ -159,18 +159,26 @@ def test_override_policy_all_accepts_and_applies_producer_overrides(
     w = Worker(tmp_path, kafka_broker.bootstrap_servers, extra={"connector.client.config.override.policy": "All"})
     try:
         w.start()
-        overrides = {"producer.override.acks": "1", "producer.override.max.request.size": "400"}
+        overrides = {"producer.override.acks": "1", "producer.override.max.request.size": "1000"}
         src = tmp_path / "ov-all.txt"
-        src.write_text("short 1\nshort 2\n" + "x" * 2000 + "\n")
-        config = {"connector.class": "FileStreamSource", "file": str(src), "topic": unique_topic, **overrides}
-        status, body = w.rest.call("PUT", "/connector-plugins/FileStreamSource/config/validate", config)
+        src.write_text("short 1\nshort 2\n" + "x" * 5000 + "\n")
+        config = {
+            "connector.class": "FileStreamSource",
+            "file": str(src),
+            "topic": unique_topic,
+            "batch.size": "1",
+            **overrides,
+        }
+        status, body = w.rest.call(
+            "PUT", "/connector-plugins/FileStreamSource/config/validate", {**config, "name": "ov-all"}
+        )
         assert status == 200
         assert body["error_count"] == 0, body
         names = [c["value"]["name"] for c in body["configs"]]
         assert "producer.override.acks" in names
         assert "producer.override.max.request.size" in names
         w.create("ov-all", config)
-        # The override reached the producer: the 2000-byte record exceeds the 400-byte limit and fails
+        # The override reached the producer: the 5000-byte record exceeds the 1000-byte limit and fails
         # the task, after the two short ones were delivered.
         assert [v.decode() for v in topic_values(kafka_broker, unique_topic, 2)] == ["short 1", "short 2"]
         task = wait_for(
