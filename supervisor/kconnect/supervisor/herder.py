@@ -41,7 +41,7 @@ class Status:
     state: str = UNASSIGNED
     trace: str | None = None
 
-    def render(self, worker_id: str, version: str) -> dict[str, Any]:
+    def render(self, worker_id: str, version: str | None) -> dict[str, Any]:
         out: dict[str, Any] = {"state": self.state, "worker_id": worker_id}
         if self.trace is not None:
             out["trace"] = self.trace
@@ -65,7 +65,7 @@ class ConnectorEntry:
     name: str
     config: dict[str, str]
     type: str  # "source" | "sink" | "unknown"
-    version: str
+    version: str | None  # None: never instantiated (Java shows null)
     target: str = TARGET_STARTED
     task_configs: list[dict[str, str]] | None = None
     status: Status = field(default_factory=Status)

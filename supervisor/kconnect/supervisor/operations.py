@@ -142,7 +142,8 @@ class Operations:
         def done(infos: dict[str, Any]) -> None:
             self.herder.check_new(name)
             self.master.add_connector(name, config, infos, args.get("initial_state"))
-            self._reply_with_tasks(name, 201, reply)
+            if not self._failed_to_start(name, config, infos, reply):
+                self._reply_with_tasks(name, 201, reply)
 
         self._validated(config, reply, done)
 
@@ -153,10 +154,12 @@ class Operations:
         def done(infos: dict[str, Any]) -> None:
             if name not in self.herder.connectors:
                 self.master.add_connector(name, config, infos, None)
-                self._reply_with_tasks(name, 201, reply)
+                if not self._failed_to_start(name, config, infos, reply):
+                    self._reply_with_tasks(name, 201, reply)
                 return
             self._replace_config(name, config, infos)
-            self._reply_with_tasks(name, 200, reply)
+            if not self._failed_to_start(name, config, infos, reply):
+                self._reply_with_tasks(name, 200, reply)
 
         self._validated(config, reply, done)
 
@@ -181,6 +184,19 @@ class Operations:
 
         self._validated(merged, reply, done)
 
+    def _failed_to_start(self, name: str, config: dict[str, str], infos: dict[str, Any], reply: ReplyFn) -> bool:
+        """Invalid topic.creation.* settings: Java's standalone herder answers 500 and keeps the connector,
+        which fails (with no version: it was never instantiated). The connector process fails the same way."""
+        from kconnect.workers.topic_creation import start_failure
+
+        entry = self.herder.connectors.get(name)
+        failure = start_failure(str(infos.get("connector_type")), config, self.master.worker_props)
+        if failure is None or entry is None or entry.target == TARGET_STOPPED:
+            return False
+        entry.version = None
+        reply(500, {"error_code": 500, "message": failure})
+        return True
+
     def _reply_with_tasks(self, name: str, status: int, reply: ReplyFn) -> None:
         """Answer with the ConnectorInfo once the connector generated its task configs, as Java does."""
         snapshot = self.herder.connector_info(name)
@@ -196,6 +212,7 @@ class Operations:
         entry.config = dict(config)
         entry.policy = self.master.policy_for(config)
         entry.type = str(infos.get("connector_type", entry.type))
+        entry.version = str(infos.get("connector_version", entry.version))
         # A new config restarts the connector and its tasks (new task configs follow from the connector).
         self.master.stop_connector_processes(name)
         entry.task_configs = None if entry.target != TARGET_STOPPED else []

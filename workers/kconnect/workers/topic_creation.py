@@ -355,3 +355,19 @@ def source_topic_creator(
 
     admin = clients.admin_config(worker, name, task_id, clients.connector_client_overrides(connector_props, "admin"))
     return TopicCreator(admin, groups)
+
+
+def start_failure(connector_type: str, props: Mapping[str, str], worker_props: Mapping[str, str]) -> str | None:
+    """Java's message when a source connector cannot start because of its topic-creation settings.
+
+    Java's standalone herder builds the connector's config while answering the create/update
+    request, so that request fails with this message (500) and the stored connector is FAILED.
+    """
+    enabled = str(worker_props.get("topic.creation.enable", "true")).strip().lower() != "false"
+    if connector_type != "source":
+        return None
+    try:
+        check_topic_creation_config(props, enabled)
+    except ConfigError as e:
+        return str(e)
+    return None
