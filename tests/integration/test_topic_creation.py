@@ -65,10 +65,13 @@ def test_source_tasks_create_topics_with_the_settings_of_the_matching_group(
     tmp_path: Path, kafka_broker: KafkaBroker, unique_topic: str
 ) -> None:
     plain, compacted, excluded = unique_topic + "-plain", unique_topic + "-compacted", unique_topic + "-compact-not"
+    existing = unique_topic + "-compact-existing"  # matches the group, but exists already: left as it is
+    kafka_broker.create_topic(existing, partitions=1)
     w = Worker(tmp_path, kafka_broker.bootstrap_servers)
     try:
         w.start()
         creation = _topic_creation(unique_topic)
+        w.create("tc-existing", _source(tmp_path, "tc-existing", existing, 5, {**creation, **_KEYED}))
         w.create("tc-plain", _source(tmp_path, "tc-plain", plain, 20, creation))
         w.create("tc-compacted", _source(tmp_path, "tc-compacted", compacted, 20, {**creation, **_KEYED}))
         w.create("tc-excluded", _source(tmp_path, "tc-excluded", excluded, 20, creation))
@@ -84,7 +87,10 @@ def test_source_tasks_create_topics_with_the_settings_of_the_matching_group(
         # Included but excluded by the same group: falls back to the default group.
         assert _partitions(kafka_broker, excluded) == 3
         assert _topic_config(kafka_broker, excluded)["cleanup.policy"] == ("delete", True)
-        for name in ("tc-plain", "tc-compacted", "tc-excluded"):
+        assert len(topic_values(kafka_broker, existing, 5)) == 5
+        assert _partitions(kafka_broker, existing) == 1
+        assert _topic_config(kafka_broker, existing)["cleanup.policy"] == ("delete", True)
+        for name in ("tc-plain", "tc-compacted", "tc-excluded", "tc-existing"):
             assert w.status(name)["tasks"][0]["state"] == "RUNNING"
     finally:
         w.stop()

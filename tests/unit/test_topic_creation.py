@@ -195,3 +195,14 @@ def test_values_are_parsed_by_the_clients_type_and_bad_ones_fail_like_java() -> 
         "org.apache.kafka.common.config.ConfigException: Invalid value abc for configuration linger.ms: "
         "Not a number of type LONG"
     )
+
+
+def test_start_failure_only_for_sources_with_topic_creation_on() -> None:
+    from kconnect.workers.topic_creation import start_failure
+
+    bad = {"topic.creation.default.partitions": "3"}
+    message = 'Missing required configuration "topic.creation.default.replication.factor" which has no default value.'
+    assert start_failure("source", bad, {}) == message
+    assert start_failure("source", bad, {"topic.creation.enable": "false"}) is None
+    assert start_failure("sink", bad, {}) is None
+    assert start_failure("source", BASE, {}) is None
