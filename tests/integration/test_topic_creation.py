@@ -112,6 +112,9 @@ def test_worker_with_topic_creation_disabled_creates_nothing(
         w.stop()
 
 
+MISSING_RF = 'Missing required configuration "topic.creation.default.replication.factor" which has no default value.'
+
+
 def test_invalid_topic_creation_settings_fail_the_connector_as_in_java(
     tmp_path: Path, kafka_broker: KafkaBroker, unique_topic: str
 ) -> None:
@@ -119,16 +122,18 @@ def test_invalid_topic_creation_settings_fail_the_connector_as_in_java(
     try:
         w.start()
         config = _source(tmp_path, "tc-bad", unique_topic, 1, {"topic.creation.default.partitions": "3"})
-        w.create("tc-bad", config)  # Java does not validate these keys up front either
+        # Validation does not check these keys (as in Java); the start does: 500, connector kept, FAILED.
+        status_code, body = w.rest.call("POST", "/connectors", {"name": "tc-bad", "config": config})
+        assert status_code == 500
+        assert body["message"] == MISSING_RF
         status = wait_for(
             lambda: (s := w.status("tc-bad"))["connector"]["state"] == "FAILED" and s,
             60,
             "the connector to fail on its missing replication factor",
         )
-        assert (
-            'Missing required configuration "topic.creation.default.replication.factor" which has no default value.'
-            in status["connector"]["trace"]
-        )
+        assert MISSING_RF in status["connector"]["trace"]
+        assert status["connector"]["version"] is None
+        assert status["tasks"] == []
     finally:
         w.stop()
 
