@@ -206,3 +206,19 @@ def test_start_failure_only_for_sources_with_topic_creation_on() -> None:
     assert start_failure("source", bad, {"topic.creation.enable": "false"}) is None
     assert start_failure("sink", bad, {}) is None
     assert start_failure("source", BASE, {}) is None
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "None",
+        "NoneConnectorClientConfigOverridePolicy",
+        "org.apache.kafka.connect.connector.policy.NoneConnectorClientConfigOverridePolicy",
+    ],
+)
+def test_the_policy_may_be_named_by_class_as_in_java(spelling: str) -> None:
+    entries, errors = client_override_entries("source", {"producer.override.acks": "1"}, _worker(spelling))
+    assert errors == 1
+    assert entries[0]["value"]["errors"] == [
+        "The 'None' policy does not allow 'acks' to be overridden in the connector configuration."
+    ]
