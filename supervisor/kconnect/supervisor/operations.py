@@ -142,7 +142,7 @@ class Operations:
         def done(infos: dict[str, Any]) -> None:
             self.herder.check_new(name)
             self.master.add_connector(name, config, infos, args.get("initial_state"))
-            if not self._failed_to_start(name, config, infos, reply):
+            if not self._failed_to_start(name, infos, reply):
                 self._reply_with_tasks(name, 201, reply)
 
         self._validated(config, reply, done)
@@ -154,11 +154,11 @@ class Operations:
         def done(infos: dict[str, Any]) -> None:
             if name not in self.herder.connectors:
                 self.master.add_connector(name, config, infos, None)
-                if not self._failed_to_start(name, config, infos, reply):
+                if not self._failed_to_start(name, infos, reply):
                     self._reply_with_tasks(name, 201, reply)
                 return
             self._replace_config(name, config, infos)
-            if not self._failed_to_start(name, config, infos, reply):
+            if not self._failed_to_start(name, infos, reply):
                 self._reply_with_tasks(name, 200, reply)
 
         self._validated(config, reply, done)
@@ -184,14 +184,13 @@ class Operations:
 
         self._validated(merged, reply, done)
 
-    def _failed_to_start(self, name: str, config: dict[str, str], infos: dict[str, Any], reply: ReplyFn) -> bool:
+    def _failed_to_start(self, name: str, infos: dict[str, Any], reply: ReplyFn) -> bool:
         """Invalid topic.creation.* settings: Java's standalone herder answers 500 and keeps the connector,
-        which fails (with no version: it was never instantiated). The connector process fails the same way."""
-        from kconnect.workers.topic_creation import start_failure
-
+        which fails (with no version: it was never instantiated). The validating child found the reason
+        (``start_failure``); the connector process fails the same way."""
         entry = self.herder.connectors.get(name)
-        failure = start_failure(str(infos.get("connector_type")), config, self.master.worker_props)
-        if failure is None or entry is None or entry.target == TARGET_STOPPED:
+        failure = infos.get("start_failure")
+        if not failure or entry is None or entry.target == TARGET_STOPPED:
             return False
         entry.version = None
         reply(500, {"error_code": 500, "message": failure})
@@ -247,7 +246,10 @@ class Operations:
                 message = str(error) if verbatim else BAD_REQUEST + str(error)
                 reply(500, {"error_code": 500, "message": message})
                 return
-            reply(200, {k: v for k, v in infos.items() if k not in ("connector_type", "connector_version")})
+            reply(
+                200,
+                {k: v for k, v in infos.items() if k not in ("connector_type", "connector_version", "start_failure")},
+            )
 
         self.master.validate(config, done)
 

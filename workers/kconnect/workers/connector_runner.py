@@ -62,6 +62,10 @@ def validate(registry: Any, worker_props: Mapping[str, str], config: Mapping[str
     # Not part of ConfigInfos: the supervisor needs these to record the connector.
     result["connector_type"] = connector_type
     result["connector_version"] = cls.version()
+    # Why the connector could not start even though validation passes (Java: a 500 on create/update).
+    from kconnect.workers.topic_creation import start_failure
+
+    result["start_failure"] = start_failure(connector_type, config, worker_props)
     return result
 
 
