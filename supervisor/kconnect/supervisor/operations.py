@@ -180,7 +180,8 @@ class Operations:
 
         def done(infos: dict[str, Any]) -> None:
             self._replace_config(name, merged, infos)
-            self._reply_with_tasks(name, 200, reply)
+            if not self._failed_to_start(name, infos, reply):
+                self._reply_with_tasks(name, 200, reply)
 
         self._validated(merged, reply, done)
 
