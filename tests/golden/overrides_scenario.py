@@ -112,6 +112,28 @@ def _create_steps(expect_created: bool) -> list[Step]:
     if expect_created:
         steps += [
             WaitUntil("source with override running", "/connectors/ovr-${RUN}/status", state("RUNNING", 1), "RUNNING"),
+            Request(
+                "update it with invalid topic creation settings",
+                "PUT",
+                "/connectors/ovr-${RUN}/config",
+                _source("ovr-${RUN}", producer__override__acks="1", topic__creation__default__partitions="0"),
+            ),
+            WaitUntil(
+                "updated source fails",
+                "/connectors/ovr-${RUN}/status",
+                lambda status, body: status == 200 and body["connector"]["state"] == "FAILED",
+                "connector FAILED",
+            ),
+            Request(
+                "fix it with PATCH",
+                "PATCH",
+                "/connectors/ovr-${RUN}/config",
+                {
+                    "topic.creation.default.partitions": "3",
+                    "topic.creation.default.replication.factor": "1",
+                },
+            ),
+            WaitUntil("fixed source running", "/connectors/ovr-${RUN}/status", state("RUNNING", 1), "RUNNING"),
             Request("delete the source with an override", "DELETE", "/connectors/ovr-${RUN}"),
         ]
     steps += [

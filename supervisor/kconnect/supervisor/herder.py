@@ -65,7 +65,7 @@ class ConnectorEntry:
     name: str
     config: dict[str, str]
     type: str  # "source" | "sink" | "unknown"
-    version: str | None  # None: never instantiated (Java shows null)
+    version: str
     target: str = TARGET_STARTED
     task_configs: list[dict[str, str]] | None = None
     status: Status = field(default_factory=Status)
@@ -73,6 +73,7 @@ class ConnectorEntry:
     policy: RestartPolicy = field(default_factory=RestartPolicy)
     created_at: float = field(default_factory=time.time)
     active_topics: set[str] = field(default_factory=set)  # KIP-558: topics seen in use since the last reset
+    instantiated: bool = True  # False: its config cannot start it (Java then reports the connector's version as null)
 
     def info(self) -> dict[str, Any]:
         return {
@@ -134,7 +135,7 @@ class StandaloneHerder:
             tasks.append(rendered)
         return {
             "name": name,
-            "connector": entry.status.render(self.worker_id, entry.version),
+            "connector": entry.status.render(self.worker_id, entry.version if entry.instantiated else None),
             "tasks": tasks,
             "type": entry.type,
         }

@@ -193,7 +193,7 @@ class Operations:
         failure = infos.get("start_failure")
         if not failure or entry is None or entry.target == TARGET_STOPPED:
             return False
-        entry.version = None
+        entry.instantiated = False
         reply(500, {"error_code": 500, "message": failure})
         return True
 
@@ -213,6 +213,14 @@ class Operations:
         entry.policy = self.master.policy_for(config)
         entry.type = str(infos.get("connector_type", entry.type))
         entry.version = str(infos.get("connector_version", entry.version))
+        entry.instantiated = True
+        if entry.status.state == FAILED:
+            entry.status = Status()  # a new config starts a failed connector afresh, as in Java
+        if infos.get("start_failure") and entry.target != TARGET_STOPPED:
+            # As Java: only the connector restarts (and fails); the tasks keep running on their old configs.
+            for child in self.master.children_of(name, connector_only=True):
+                self.master.stop_child(child)
+            return
         # A new config restarts the connector and its tasks (new task configs follow from the connector).
         self.master.stop_connector_processes(name)
         entry.task_configs = None if entry.target != TARGET_STOPPED else []
