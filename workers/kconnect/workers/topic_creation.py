@@ -270,7 +270,9 @@ class TopicCreator:
     """Creates the topics a source task produces to, the first time it sees each (Java's
     ``AbstractWorkerSourceTask.maybeCreateTopic`` with ``TopicAdmin``)."""
 
-    def __init__(self, admin_config: Mapping[str, str], groups: list[TopicCreationGroup], timeout_s: float = 60.0):
+    # Describe + create stay below the supervisor's heartbeat timeout (30 s): the task loop does not heartbeat while it waits,
+    # and a clear failure beats being killed as hung.
+    def __init__(self, admin_config: Mapping[str, str], groups: list[TopicCreationGroup], timeout_s: float = 12.0):
         from confluent_kafka.admin import AdminClient
 
         self.groups = groups
