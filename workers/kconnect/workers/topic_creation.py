@@ -270,8 +270,8 @@ class TopicCreator:
     """Creates the topics a source task produces to, the first time it sees each (Java's
     ``AbstractWorkerSourceTask.maybeCreateTopic`` with ``TopicAdmin``)."""
 
-    # Describe + create stay below the supervisor's heartbeat timeout (30 s): the task loop does not heartbeat while it waits,
-    # and a clear failure beats being killed as hung.
+    # Describe + create stay below the supervisor's heartbeat timeout (30 s): the task loop does not
+    # heartbeat while it waits, and a clear failure beats being killed as hung.
     def __init__(self, admin_config: Mapping[str, str], groups: list[TopicCreationGroup], timeout_s: float = 12.0):
         from confluent_kafka.admin import AdminClient
 
