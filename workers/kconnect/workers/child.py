@@ -123,6 +123,7 @@ def run_task(boot: Mapping[str, Any], link: SupervisorLink) -> None:
     errors = build_task_errors(boot["role"], worker, conn_config, name, task_id, pipeline)
     if boot["role"] == "source_task":
         from kconnect.workers.source import SourceTaskRunner
+        from kconnect.workers.topic_creation import source_topic_creator
 
         SourceTaskRunner(
             connector=name,
@@ -138,6 +139,7 @@ def run_task(boot: Mapping[str, Any], link: SupervisorLink) -> None:
             shutdown_timeout_ms=worker.task_shutdown_graceful_timeout_ms,
             metrics=metrics,
             errors=errors,
+            topic_creator=source_topic_creator(worker, conn_config, name, task_id),
         ).run()
     else:
         from kconnect.workers.sink import SinkTaskRunner

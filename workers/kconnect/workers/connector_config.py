@@ -727,6 +727,12 @@ def validate_connector_config(
     # Apache lists values without a definition first.
     infos["configs"] = [{"definition": None, "value": cv.info(None)} for cv in extras] + infos["configs"]
     infos["error_count"] += sum(len(cv.errors) for cv in extras)
+    # Then the client override entries, checked by the worker's override policy (Java's order).
+    from kconnect.workers.override_validation import client_override_entries
+
+    overrides, override_errors = client_override_entries(connector_type, props, worker)
+    infos["configs"] += overrides
+    infos["error_count"] += override_errors
     return infos
 
 

@@ -19,6 +19,7 @@ from kconnect.workers.error_handling import ErrorHandlingConfig, RetryWithTolera
 from kconnect.workers.offsets import SubmittedOffsets, offset_key
 from kconnect.workers.task_metrics import TaskMetrics
 from kconnect.workers.tolerant import SourceErrors
+from kconnect.workers.topic_creation import TopicCreator
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ class SourceTaskRunner:
         shutdown_timeout_ms: int,
         metrics: TaskMetrics | None = None,
         errors: SourceErrors | None = None,
+        topic_creator: TopicCreator | None = None,
     ) -> None:
         self.connector = connector
         # Retries, tolerance and reporters (errors.*); by default the first failure fails the task.
@@ -103,6 +105,7 @@ class SourceTaskRunner:
         self.records_sent = 0  # handed to the producer (after SMTs); acknowledged = sent - in flight
         self.batches = 0
         self.topics: set[str] = set()
+        self.topic_creator = topic_creator  # KIP-158: consulted once per new topic, never per record
         self._last_partition: Mapping[str, Any] | None = None
         self._last_key = ""
 
@@ -158,6 +161,8 @@ class SourceTaskRunner:
                 continue
             topic, partition, key, value, headers, timestamp = converted
             if topic not in self.topics:
+                if self.topic_creator is not None:
+                    self.topic_creator.ensure(topic)
                 self.topics.add(topic)
             batch.outstanding += 1
             # With errors.tolerance=all each record needs its own callback to report a failed send.
