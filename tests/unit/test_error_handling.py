@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -423,15 +424,19 @@ def test_task_stats_carry_the_error_counters_of_the_contract() -> None:
     from kconnect.workers.offsets import SubmittedOffsets
     from kconnect.workers.sink import SinkTaskRunner
     from kconnect.workers.source import SourceTaskRunner
+    from kconnect.workers.task_metrics import TaskMetrics
 
     op, _ = operator(tolerate_all=True)
     op.execute(ProcessingContext("m"), failing(DataError("x")), Stage.VALUE_CONVERTER, "V")
     sink = SinkTaskRunner.__new__(SinkTaskRunner)  # stats() only: no consumer needed
     sink.errors = SinkErrors(pipeline(), op, errant=False)
     sink.records_put, sink.put_batches, sink.assignment = 0, 0, set()
+    sink.records_read, sink.read_at_commit, sink.commit_seq_no = 0, 0, 0
+    sink.metrics, sink.link = TaskMetrics(), SimpleNamespace(paused=False)
     source = SourceTaskRunner.__new__(SourceTaskRunner)
     source.errors = SourceErrors(pipeline(), op)
     source.records_polled, source.batches, source.submitted, source.topics = 0, 0, SubmittedOffsets(), set()
+    source.records_sent, source.metrics, source.link = 0, TaskMetrics(), SimpleNamespace(paused=False)
     for stats in (sink.stats(), source.stats()):
         assert set(stats["errors"]) == CONTRACT
         assert stats["errors"]["total_records_skipped"] == 1
