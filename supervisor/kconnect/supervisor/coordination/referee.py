@@ -548,11 +548,11 @@ def _released_park(pk: Parked) -> bool:
 
 def units_of(state: State, epoch: int) -> dict[Unit, Token]:
     """Units OWNED (not revoking) by an epoch, in unit order."""
-    return {u: o.token for u, o in sorted(state.owned.items()) if o.epoch == epoch}
+    return dict(sorted((u, o.token) for u, o in state.owned.items() if o.epoch == epoch))
 
 
 def revoking_of(state: State, epoch: int) -> dict[Unit, Token]:
-    return {u: v.token for u, v in sorted(state.revoking.items()) if v.epoch == epoch}
+    return dict(sorted((u, v.token) for u, v in state.revoking.items() if v.epoch == epoch))
 
 
 def parked_units(state: State) -> list[tuple[Unit, Parked]]:
