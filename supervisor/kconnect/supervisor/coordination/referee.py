@@ -466,9 +466,14 @@ def _release_item(tx: _Tx, sender: Member, item: r.ReleaseItem) -> bool:
 
 
 def _gc(tx: _Tx) -> None:
-    """Deterministic GC (erratum 17): ended members whose parks can no longer matter are forgotten."""
+    """Deterministic GC (erratum 17): ended members whose parks can no longer matter are forgotten.
+
+    The horizon adds T to the review's max(D, restart_park): a member's records can land at most
+    message.timeout.ms = T after they were sent, so a late copy of its JOIN can no longer arrive once it is
+    forgotten (otherwise the copy would create a ghost epoch that supersedes the worker's real one).
+    """
     p = tx.s.params
-    horizon = max(p.max_delay_ms, p.restart_park_ms)
+    horizon = max(p.max_delay_ms, p.restart_park_ms) + p.lease_ms
     stale = [e for e, m in tx.members.items() if m.status is not Status.LIVE and m.lease_end + horizon < tx.mbt]
     if not stale:
         return
