@@ -42,7 +42,7 @@ PARAMS = ProtocolParams(
     checkpoint_interval_ms=2_000,
 )
 UNITS: list[Unit] = [("a", -1), ("a", 0), ("a", 1), ("b", 0)]
-WORKERS = ["A", "B", "C"]
+WORKERS = ["A", "B"]
 
 
 class Chooser(Protocol):

@@ -92,7 +92,8 @@ def test_a_record_that_is_not_log_append_time_halts_the_referee() -> None:
     state = ref.fold((rec, lat, off) for off, (rec, lat) in enumerate(log))
     rec, lat = log[-1]
     halted = ref.apply(state, rec, lat, len(log), timestamp_type=ref.TimestampType.CREATE_TIME)
-    assert halted.halted is not None and "LogAppendTime" in halted.halted
+    assert halted.halted is not None
+    assert "LogAppendTime" in halted.halted
     assert ref.apply(halted, rec, lat + 10_000, len(log) + 1) is halted  # stays halted, identically everywhere
 
 
@@ -117,7 +118,8 @@ def test_records_of_another_cluster_are_ignored() -> None:
     rec, lat = log[-1]
     foreign = replace(rec, cluster="someone-else")  # type: ignore[type-var]
     after = ref.apply(state, foreign, lat + 100_000, len(log))
-    assert after.outcome == "ignored:other-cluster" and after.mbt == state.mbt
+    assert after.outcome == "ignored:other-cluster"
+    assert after.mbt == state.mbt
 
 
 DIGEST_SCRIPT = """

@@ -229,7 +229,7 @@ def _apply_typed(tx: _Tx, rec: r.Record, offset: int) -> str:
     sender = tx.members.get(rec.epoch)
     if sender is None or sender.incarnation != rec.incarnation or sender.worker_id != rec.worker_id:
         return "ignored:unknown-epoch"
-    if rec.seq <= sender.last_seq:
+    if _is_duplicate(sender, rec):
         return "ignored:duplicate"
     sender = replace(sender, last_seq=rec.seq)
     tx.m()[sender.epoch] = sender
@@ -246,6 +246,11 @@ def _apply_typed(tx: _Tx, rec: r.Record, offset: int) -> str:
     if isinstance(rec, r.ReleaseRecord):
         return _release(tx, sender, rec)
     return "noop"  # CHECKPOINT (compared by the worker, not here) and TASK_CONFIGS
+
+
+def _is_duplicate(sender: Member, rec: r.Record) -> bool:
+    """Erratum 3: seq strictly increases per incarnation, so a resent or replayed record is ignored."""
+    return rec.seq <= sender.last_seq
 
 
 # --- sweep: expiry, overdue revocations, park ends ----------------------------------------------------------
