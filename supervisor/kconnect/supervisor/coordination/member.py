@@ -110,6 +110,8 @@ class MemberCore:
     join_sent_at: int = ref.NEVER
     proposal_seq: int | None = None  # my ASSIGNMENT in flight (not yet seen in the log)
     proposal_sent_at: int = ref.NEVER
+    proposed_for: tuple[object, ...] | None = None  # inputs of the last empty-or-sent proposal
+    wakeup: int | None = None  # broker time at which a proposal could change without a new record
     leaving: r.LeaveMode | None = None
     left: bool = False
     exited: str | None = None
@@ -339,7 +341,16 @@ class MemberCore:
             return []
         if self.proposal_seq is not None and now - self.proposal_sent_at < self.state.params.lease_ms:
             return []  # my previous ASSIGNMENT is not applied yet
-        proposal = self.proposer(self.state, self.wanted, self.config_offset)
+        st = self.state
+        key = (st.owned, st.revoking, st.parked, st.gen, st.membership_mbt, st.restart_mbt, self.wanted)
+        ready = tuple(m.epoch for m in ref.live_members(st) if m.ready)
+        unchanged = self.proposed_for is not None and all(
+            a is b or a == b for a, b in zip(self.proposed_for, (*key, ready), strict=True)
+        )
+        if unchanged and (self.wakeup is None or st.mbt < self.wakeup):
+            return []  # the proposal is a pure function of these: it would come out empty again
+        self.proposed_for, self.wakeup = (*key, ready), assignor.next_wakeup(st)
+        proposal = self.proposer(st, self.wanted, self.config_offset)
         if proposal is None:
             return []
         seq = self._next_seq()
