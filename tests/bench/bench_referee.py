@@ -150,9 +150,8 @@ def main() -> None:
     c = Cluster()
     boot = W("boot", "boot")
     c.append(r.ClusterRecord(**boot.env(), params=P, fingerprint=FP))  # type: ignore[arg-type]
-    print(
-        f"{len(UNITS)} units ({CONNECTORS} connectors x {TASKS} tasks + connector instances), T={P.lease_ms} ms, D={P.max_delay_ms} ms\n"
-    )
+    print(f"{len(UNITS)} units ({CONNECTORS} connectors x {TASKS} tasks + connector instances)", end=", ")
+    print(f"T={P.lease_ms} ms, D={P.max_delay_ms} ms\n")
 
     def cold_start() -> None:
         for i in range(WORKERS):
