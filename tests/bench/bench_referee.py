@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from kconnect.supervisor.coordination import assignor
 from kconnect.supervisor.coordination import records as r
 from kconnect.supervisor.coordination import referee as ref
-from kconnect.supervisor.coordination.params import PRODUCTION
+from kconnect.supervisor.coordination.params import PRODUCTION, ProtocolParams
 from kconnect.supervisor.coordination.records import Unit
 
 FP = r.Fingerprint("bench", "cfg", "status", "offsets")
@@ -50,6 +50,8 @@ class Cluster:
     assignment_ns: list[int] = field(default_factory=list)
     incarnations: int = 0
     revoked: int = 0
+    units: list[Unit] = field(default_factory=lambda: UNITS)
+    params: ProtocolParams = P
 
     def append(self, rec: r.Record) -> None:
         t0 = time.thread_time_ns()
@@ -63,6 +65,10 @@ class Cluster:
                 self.revoked += len(rec.revokes)
         self.offset += 1
         self.lat += 1
+
+    def start(self) -> None:
+        boot = W("boot", "boot")
+        self.append(r.ClusterRecord(**boot.env(), params=self.params, fingerprint=FP))  # type: ignore[arg-type]
 
     def join(self, wid: str) -> None:
         self.incarnations += 1
@@ -88,7 +94,7 @@ class Cluster:
                 busy = True
         lead = ref.leader(self.state)
         if lead is not None:
-            p = assignor.propose(self.state, UNITS, 0)
+            p = assignor.propose(self.state, self.units, 0)
             if p is not None:
                 w = self.workers[lead.worker_id]
                 self.append(
@@ -114,7 +120,7 @@ class Cluster:
         quiet = 0
         for n in range(max_rounds):
             busy = self.round()
-            done = len(self.state.owned) == len(UNITS) and not busy
+            done = len(self.state.owned) == len(self.units) and not busy
             quiet = quiet + 1 if done else 0
             if quiet >= 2:
                 return n + 1
@@ -148,8 +154,7 @@ def event(c: Cluster, name: str, action: object, joined: int = 0) -> None:
 
 def main() -> None:
     c = Cluster()
-    boot = W("boot", "boot")
-    c.append(r.ClusterRecord(**boot.env(), params=P, fingerprint=FP))  # type: ignore[arg-type]
+    c.start()
     print(f"{len(UNITS)} units ({CONNECTORS} connectors x {TASKS} tasks + connector instances)", end=", ")
     print(f"T={P.lease_ms} ms, D={P.max_delay_ms} ms\n")
 
