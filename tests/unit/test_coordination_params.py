@@ -52,7 +52,7 @@ def test_each_constraint_names_its_key() -> None:
 
 
 def test_a_non_integer_value_is_refused_with_its_key() -> None:
-    with pytest.raises(params.CoordinationParamsError, match="session.timeout.ms"):
+    with pytest.raises(params.CoordinationParamsError, match=r"session\.timeout\.ms"):
         params.from_worker_properties({"session.timeout.ms": "ten seconds"})
 
 
