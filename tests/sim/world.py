@@ -134,6 +134,7 @@ class World:
         self.hosts: dict[str, Host] = {}
         self.lifetimes: dict[Unit, list[Child]] = {}
         self.units = units or [(c, t) for c in ("alpha", "beta") for t in range(-1, 5)]
+        self.config_version = 0
         self.events = 0
         # the CLUSTER record opens the log (written by whoever found it empty)
         self._append_now(
@@ -212,7 +213,7 @@ class World:
             applier=self._applier_for(host.worker_id),
             proposer=self.proposers.get(host.worker_id, mc.assignor.propose),
         )
-        core.set_wanted(self.units, 0)
+        core.set_wanted(self.units, self.config_version)
         host.core = core
         self._run(host, core.start(self.now(host)))
         self._schedule_tick(host, core)
@@ -400,6 +401,30 @@ class World:
         self.broker_skew += step
         self.at(self.t + duration, self.broker_up)
 
+    def reconfigure(self) -> None:
+        """Create, delete or resize a connector; each worker reads the config topic after its own lag."""
+        by_conn: dict[str, int] = {}
+        for c, t in self.units:
+            by_conn[c] = max(by_conn.get(c, -1), t)
+        choice = self.rng.randint(0, 2)
+        if choice == 0 or len(by_conn) == 1:
+            by_conn[f"gamma{len(self.lifetimes)}"] = self.rng.randint(0, 4)
+        elif choice == 1:
+            del by_conn[self.rng.choice(sorted(by_conn))]
+        else:
+            name = self.rng.choice(sorted(by_conn))
+            by_conn[name] = self.rng.randint(0, 6)
+        self.units = [(c, t) for c, top in sorted(by_conn.items()) for t in range(-1, top + 1)]
+        self.config_version += 1
+        units, version = list(self.units), self.config_version
+        for host in self.hosts.values():
+
+            def read(host: Host = host) -> None:
+                if host.core is not None:
+                    host.core.set_wanted(units, version)
+
+            self.at(self.t + self.rng.randint(0, 500), read)
+
     # -- oracles -----------------------------------------------------------------------------------------
 
     def outcome(self) -> Outcome:
@@ -425,7 +450,7 @@ class World:
         return Outcome(
             overlaps=overlaps,
             not_running=[u for u in self.units if u not in running],
-            duplicates_running=[u for u, n in sorted(running.items()) if n > 1],
+            duplicates_running=[u for u, n in sorted(running.items()) if n > 1 or u not in self.units],
             records=len(self.log),
             events=self.events,
             final_gen=state.gen,
@@ -452,6 +477,7 @@ def chaos(world: World, *, start: int, end: int, faults: int) -> list[str]:
         "join",
         "broker",
         "clock_step",
+        "config",
     ]
     for _ in range(faults):
         t = rng.randint(start, end)
@@ -482,6 +508,8 @@ def chaos(world: World, *, start: int, end: int, faults: int) -> list[str]:
                 world.broker_failover(
                     rng.randint(50, T // 2), rng.randint(-2_000, world.profile.local.broker_clock_skew_ms)
                 )
+            elif kind == "config":
+                world.reconfigure()
             elif kind == "clock_step":
                 host.clock.step(world.t, rng.randint(1, T // 2))
 
