@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from kconnect.supervisor.coordination import assignor
+from kconnect.supervisor.coordination import assignor, params
 from kconnect.supervisor.coordination import records as r
 from kconnect.supervisor.coordination import referee as ref
 from kconnect.supervisor.coordination.params import Profile
@@ -112,6 +112,7 @@ class MemberCore:
     proposal_sent_at: int = ref.NEVER
     proposed_for: tuple[object, ...] | None = None  # inputs of the last empty-or-sent proposal
     wakeup: int | None = None  # broker time at which a proposal could change without a new record
+    started: bool = False
     leaving: r.LeaveMode | None = None
     left: bool = False
     exited: str | None = None
@@ -154,7 +155,22 @@ class MemberCore:
     # -- inputs ----------------------------------------------------------------------------------------
 
     def start(self, now: int) -> list[Command]:
-        return self._join(now)
+        """JOIN once the CLUSTER record has been read (the shell writes it when the log is empty)."""
+        self.started = True
+        return self.tick(now)
+
+    def incompatibility(self) -> str | None:
+        """Erratum 5: a worker whose parameters or topics differ from the CLUSTER record never JOINs."""
+        info = self.state.cluster
+        assert info is not None
+        if info.fingerprint != self.fingerprint:
+            return f"this worker's group.id/internal topics {self.fingerprint} differ from the cluster's {info.fingerprint}"
+        mine, theirs = self.profile.protocol.to_json(), info.params.to_json()
+        diff = sorted(k for k in mine if mine[k] != theirs[k])
+        if diff:
+            keys = ", ".join(f"{params.KEYS[k]}={mine[k]} (cluster: {theirs[k]})" for k in diff)
+            return f"coordination parameters differ from the cluster's CLUSTER record: {keys}"
+        return None
 
     def set_wanted(self, units: Iterable[Unit], config_offset: int) -> None:
         self.wanted = tuple(sorted(set(units)))
@@ -248,8 +264,16 @@ class MemberCore:
             return []
         out: list[Command] = []
         if self.epoch is None:
+            if not self.started or self.state.cluster is None:
+                return out
+            if self.join_seq == 0:
+                problem = self.incompatibility()
+                if problem is not None:
+                    self.exited = problem
+                    return [Exit(problem)]
+                return self._join(now)
             # JOIN not seen yet; a lost JOIN may still land later (deduped by join_seq), so just retry.
-            if self.state.cluster is not None and now - self.join_sent_at > self.state.params.lease_ms:
+            if now - self.join_sent_at > self.state.params.lease_ms:
                 out += self._join(now)
             return out
         m = self._member()
