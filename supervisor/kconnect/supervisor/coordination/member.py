@@ -164,7 +164,11 @@ class MemberCore:
         info = self.state.cluster
         assert info is not None
         if info.fingerprint != self.fingerprint:
-            return f"this worker's group.id/internal topics {self.fingerprint} differ from the cluster's {info.fingerprint}"
+            mine_fp, theirs_fp = self.fingerprint.to_json(), info.fingerprint.to_json()
+            diff_fp = ", ".join(
+                f"{k}={mine_fp[k]} (cluster: {theirs_fp[k]})" for k in mine_fp if mine_fp[k] != theirs_fp[k]
+            )
+            return f"group.id or internal topics differ from the cluster's CLUSTER record: {diff_fp}"
         mine, theirs = self.profile.protocol.to_json(), info.params.to_json()
         diff = sorted(k for k in mine if mine[k] != theirs[k])
         if diff:
