@@ -4,8 +4,8 @@ One RNG per seed drives everything: a broker whose LogAppendTime clock steps (ba
 at most epsilon) and fails over; per-worker producers (FIFO, held while partitioned, "possibly persisted"
 after a timeout, occasional exact duplicates appended later); per-worker fetchers with lag (so every
 worker sees the log at its own pace); local clocks with rate error and forward steps; supervisor pauses
-(children keep running), kill -9 (children die by PDEATHSIG within k), graceful leave/restart, partitions
-and read-blind fetchers. Children die by their kernel deadline (re-armed by SetDeadline), by SIGKILL, or
+(children keep running), kill -9 (children die by PDEATHSIG within k), graceful leave/restart, partitions,
+read-blind fetchers, connector changes, and a second process claiming an existing worker.id. Children die by their kernel deadline (re-armed by SetDeadline), by SIGKILL, or
 after a graceful stop; the simulator records each child's real lifetime, which is the S2 oracle.
 
 Referee states are memoized per offset (all workers fold the same log from the same initial state, and the
@@ -82,6 +82,7 @@ class Host:
     outbox: list[tuple[int, r.Record]] = field(default_factory=list)
     children: dict[Unit, Child] = field(default_factory=dict)  # live processes by unit (this host)
     pending_exits: list[Child] = field(default_factory=list)
+    claims: str = ""  # the worker.id this host's supervisor uses
     restart_mode: str | None = None  # after a LEAVE: "restart" comes back, "shutdown" stays away
     gone: bool = False
 
@@ -191,9 +192,10 @@ class World:
 
     # -- workers -----------------------------------------------------------------------------------------
 
-    def add_worker(self, worker_id: str, at: int) -> None:
+    def add_worker(self, worker_id: str, at: int, *, claims: str | None = None) -> None:
+        """A new host; `claims` makes it use another host's worker.id (a duplicate id)."""
         rate = 1.0 + self.rng.uniform(-0.08, 0.08)
-        host = Host(worker_id, Clock(self.rng.randint(0, 10**6), rate))
+        host = Host(worker_id, Clock(self.rng.randint(0, 10**6), rate), claims=claims or worker_id)
         self.hosts[worker_id] = host
         self.at(at, lambda: self._boot(host))
 
@@ -206,7 +208,7 @@ class World:
         local = self.per_worker_params.get(host.worker_id)
         profile = self.profile if local is None else Profile(local, self.profile.local)
         core = mc.MemberCore(
-            worker_id=host.worker_id,
+            worker_id=host.claims,
             incarnation=f"{host.worker_id}#{host.incarnations}",
             profile=profile,
             fingerprint=FINGERPRINT,
@@ -478,6 +480,7 @@ def chaos(world: World, *, start: int, end: int, faults: int) -> list[str]:
         "broker",
         "clock_step",
         "config",
+        "twin",
     ]
     for _ in range(faults):
         t = rng.randint(start, end)
@@ -510,6 +513,8 @@ def chaos(world: World, *, start: int, end: int, faults: int) -> list[str]:
                 )
             elif kind == "config":
                 world.reconfigure()
+            elif kind == "twin" and not wid.startswith("twin"):
+                world.add_worker(f"twin{len(world.hosts)}", at=world.t, claims=host.claims)
             elif kind == "clock_step":
                 host.clock.step(world.t, rng.randint(1, T // 2))
 
