@@ -5,7 +5,8 @@ at most epsilon) and fails over; per-worker producers (FIFO, held while partitio
 after a timeout, occasional exact duplicates appended later); per-worker fetchers with lag (so every
 worker sees the log at its own pace); local clocks with rate error and forward steps; supervisor pauses
 (children keep running), kill -9 (children die by PDEATHSIG within k), graceful leave/restart, partitions,
-read-blind fetchers, connector changes, and a second process claiming an existing worker.id. Children die by their kernel deadline (re-armed by SetDeadline), by SIGKILL, or
+read-blind fetchers, connector changes, and a second process claiming an existing worker.id. Children die
+by their kernel deadline (re-armed by SetDeadline), by SIGKILL, or
 after a graceful stop; the simulator records each child's real lifetime, which is the S2 oracle.
 
 Referee states are memoized per offset (all workers fold the same log from the same initial state, and the
