@@ -15,6 +15,10 @@ from kconnect.api import (
     ConfigProvider,
     ConfigType,
     ConfigValue,
+    DataError,
+    Headers,
+    RetriableError,
+    SchemaBuilder,
     SinkConnector,
     SinkRecord,
     SinkTask,
@@ -212,3 +216,115 @@ class TtlFileConfigProvider(ConfigProvider):
         data = props if keys is None else {k: v for k, v in props.items() if k in keys}
         ttl = props.get("ttl.ms")
         return ConfigData(data, int(ttl) if ttl is not None else None)
+
+
+class RejectingSinkConnector(RecordingSinkConnector):
+    """A RecordingSink that hands records whose (map) value has ``"reject": true`` to the errant-record
+    reporter instead of writing them, as a sink rejecting bad data would."""
+
+    class_name = "tests.support.plugins.RejectingSinkConnector"
+
+    @classmethod
+    def task_class(cls) -> type[SinkTask]:
+        return RejectingSinkTask
+
+
+class RejectingSinkTask(RecordingSinkTask):
+    """``retriable.puts``: the first N non-empty batches are refused with a RetriableError (redelivered)."""
+
+    def start(self, props: Mapping[str, str]) -> None:
+        super().start(props)
+        self.retriable_puts = int(props.get("retriable.puts", "0"))
+
+    def put(self, records: Sequence[SinkRecord]) -> None:
+        assert self.context is not None
+        if records and self.retriable_puts > 0:
+            self.retriable_puts -= 1
+            self.context.timeout(100)
+            self._event("retriable-put", [])
+            raise RetriableError("not now")
+        reporter = self.context.errant_record_reporter()
+        for r in records:
+            if isinstance(r.value, dict) and r.value.get("reject"):
+                if reporter is None:
+                    raise DataError("rejected record and no errant record reporter")
+                reporter.report(r, DataError(f"rejected by the sink at offset {r.kafka_offset}"))
+            else:
+                self.records.write(json.dumps(r.value, sort_keys=True) + "\n")
+
+
+class ScriptedSourceConnector(SourceConnector):
+    """Emits the records described by the JSON lines of ``script.file`` once, then idles.
+
+    Each line: ``value`` (any JSON), optional ``key``, ``headers`` (name -> string), ``partition``
+    (Kafka partition) and ``int32`` (true: declare an INT32 value schema whatever the value is).
+    Source partition ``{"script": <file>}``, offset ``{"line": <n>}``.
+    """
+
+    class_name = "tests.support.plugins.ScriptedSourceConnector"
+
+    @classmethod
+    def config_def(cls) -> ConfigDef:
+        return (
+            ConfigDef()
+            .define("script.file", ConfigType.STRING)
+            .define("topic", ConfigType.STRING)
+            .define("retriable.polls", ConfigType.INT, 0)
+        )
+
+    def start(self, props: Mapping[str, str]) -> None:
+        self.props = dict(props)
+
+    @classmethod
+    def task_class(cls) -> type[SourceTask]:
+        return ScriptedSourceTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [dict(self.props)]
+
+    def stop(self) -> None:
+        pass
+
+
+class ScriptedSourceTask(SourceTask):
+    def start(self, props: Mapping[str, str]) -> None:
+        self.file = props["script.file"]
+        self.topic = props["topic"]
+        self.retriable_polls = int(props.get("retriable.polls", "0"))  # the first N polls raise RetriableError
+        assert self.context is not None
+        stored = self.context.offset_storage_reader().offset({"script": self.file})
+        self.next_line = int(stored["line"]) + 1 if stored else 0
+        with open(self.file, encoding="utf-8") as f:
+            self.lines = [json.loads(line) for line in f if line.strip()]
+
+    def poll(self) -> list[SourceRecord] | None:
+        if self.retriable_polls > 0:
+            self.retriable_polls -= 1
+            raise RetriableError("source not ready")
+        if self.next_line >= len(self.lines):
+            time.sleep(0.1)
+            return None
+        out = []
+        int32 = SchemaBuilder.int32().build()
+        for n in range(self.next_line, len(self.lines)):
+            spec = self.lines[n]
+            headers = Headers()
+            for hk, hv in (spec.get("headers") or {}).items():
+                headers.add(hk, hv)
+            out.append(
+                SourceRecord(
+                    topic=self.topic,
+                    kafka_partition=spec.get("partition"),
+                    key=spec.get("key"),
+                    value_schema=int32 if spec.get("int32") else None,
+                    value=spec.get("value"),
+                    headers=headers,
+                    source_partition={"script": self.file},
+                    source_offset={"line": n},
+                )
+            )
+        self.next_line = len(self.lines)
+        return out
+
+    def stop(self) -> None:
+        pass

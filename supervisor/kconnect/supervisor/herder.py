@@ -41,7 +41,7 @@ class Status:
     state: str = UNASSIGNED
     trace: str | None = None
 
-    def render(self, worker_id: str, version: str) -> dict[str, Any]:
+    def render(self, worker_id: str, version: str | None) -> dict[str, Any]:
         out: dict[str, Any] = {"state": self.state, "worker_id": worker_id}
         if self.trace is not None:
             out["trace"] = self.trace
@@ -73,6 +73,7 @@ class ConnectorEntry:
     policy: RestartPolicy = field(default_factory=RestartPolicy)
     created_at: float = field(default_factory=time.time)
     active_topics: set[str] = field(default_factory=set)  # KIP-558: topics seen in use since the last reset
+    instantiated: bool = True  # False: its config cannot start it (Java then reports the connector's version as null)
 
     def info(self) -> dict[str, Any]:
         return {
@@ -134,7 +135,7 @@ class StandaloneHerder:
             tasks.append(rendered)
         return {
             "name": name,
-            "connector": entry.status.render(self.worker_id, entry.version),
+            "connector": entry.status.render(self.worker_id, entry.version if entry.instantiated else None),
             "tasks": tasks,
             "type": entry.type,
         }

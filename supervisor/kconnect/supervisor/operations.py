@@ -41,6 +41,7 @@ ReplyFn = Callable[[int, Any], None]
 TIMED_OUT = "Request timed out"
 BAD_REQUEST = "org.apache.kafka.connect.runtime.rest.errors.BadRequestException: "
 CONNECT_EXCEPTION = "org.apache.kafka.connect.errors.ConnectException: "
+JAVA_CONFIG_EXCEPTION = "org.apache.kafka.common.config.ConfigException: "
 ALTERED = "The offsets for this connector have been altered successfully"
 RESET = "The offsets for this connector have been reset successfully"
 ALTERED_EXTERNAL = (
@@ -163,7 +164,8 @@ class Operations:
         def done(infos: dict[str, Any]) -> None:
             self.herder.check_new(name)
             self.master.add_connector(name, config, infos, args.get("initial_state"))
-            self._reply_with_tasks(name, 201, reply)
+            if not self._failed_to_start(name, infos, reply):
+                self._reply_with_tasks(name, 201, reply)
 
         self._validated(config, reply, done)
 
@@ -174,10 +176,12 @@ class Operations:
         def done(infos: dict[str, Any]) -> None:
             if name not in self.herder.connectors:
                 self.master.add_connector(name, config, infos, None)
-                self._reply_with_tasks(name, 201, reply)
+                if not self._failed_to_start(name, infos, reply):
+                    self._reply_with_tasks(name, 201, reply)
                 return
             self._replace_config(name, config, infos)
-            self._reply_with_tasks(name, 200, reply)
+            if not self._failed_to_start(name, infos, reply):
+                self._reply_with_tasks(name, 200, reply)
 
         self._validated(config, reply, done)
 
@@ -198,9 +202,22 @@ class Operations:
 
         def done(infos: dict[str, Any]) -> None:
             self._replace_config(name, merged, infos)
-            self._reply_with_tasks(name, 200, reply)
+            if not self._failed_to_start(name, infos, reply):
+                self._reply_with_tasks(name, 200, reply)
 
         self._validated(merged, reply, done)
+
+    def _failed_to_start(self, name: str, infos: dict[str, Any], reply: ReplyFn) -> bool:
+        """Invalid topic.creation.* settings: Java's standalone herder answers 500 and keeps the connector,
+        which fails (with no version: it was never instantiated). The validating child found the reason
+        (``start_failure``); the connector process fails the same way."""
+        entry = self.herder.connectors.get(name)
+        failure = infos.get("start_failure")
+        if not failure or entry is None or entry.target == TARGET_STOPPED:
+            return False
+        entry.instantiated = False
+        reply(500, {"error_code": 500, "message": failure})
+        return True
 
     def _reply_with_tasks(self, name: str, status: int, reply: ReplyFn) -> None:
         """Answer with the ConnectorInfo once the connector generated its task configs, as Java does."""
@@ -217,6 +234,15 @@ class Operations:
         entry.config = dict(config)
         entry.policy = self.master.policy_for(config)
         entry.type = str(infos.get("connector_type", entry.type))
+        entry.version = str(infos.get("connector_version", entry.version))
+        entry.instantiated = True
+        if entry.status.state == FAILED:
+            entry.status = Status()  # a new config starts a failed connector afresh, as in Java
+        if infos.get("start_failure") and entry.target != TARGET_STOPPED:
+            # As Java: only the connector restarts (and fails); the tasks keep running on their old configs.
+            for child in self.master.children_of(name, connector_only=True):
+                self.master.stop_child(child)
+            return
         # A new config restarts the connector and its tasks (new task configs follow from the connector).
         self.master.stop_connector_processes(name)
         entry.task_configs = None if entry.target != TARGET_STOPPED else []
@@ -246,10 +272,15 @@ class Operations:
         def done(infos: dict[str, Any] | None, error: str | None) -> None:
             if error is not None or infos is None:
                 # Java wraps validation failures of the request itself in a 500 here.
-                message = error if error == TIMED_OUT else BAD_REQUEST + str(error)
+                # (A client override that does not parse fails with Java's ConfigException text.)
+                verbatim = error is not None and (error == TIMED_OUT or error.startswith(JAVA_CONFIG_EXCEPTION))
+                message = str(error) if verbatim else BAD_REQUEST + str(error)
                 reply(500, {"error_code": 500, "message": message})
                 return
-            reply(200, {k: v for k, v in infos.items() if k not in ("connector_type", "connector_version")})
+            reply(
+                200,
+                {k: v for k, v in infos.items() if k not in ("connector_type", "connector_version", "start_failure")},
+            )
 
         self.master.validate(config, done)
 

@@ -120,8 +120,10 @@ def run_task(boot: Mapping[str, Any], link: SupervisorLink) -> None:
     pipeline: Pipeline = build_pipeline(registry, worker, conn_config)
     logger.info("Starting %s %s", boot["role"].replace("_", " "), task_cls.__name__)
     metrics = TaskMetrics(enabled=bool(worker.get(METRICS_ENABLE)))
+    errors = build_task_errors(boot["role"], worker, conn_config, name, task_id, pipeline)
     if boot["role"] == "source_task":
         from kconnect.workers.source import SourceTaskRunner
+        from kconnect.workers.topic_creation import source_topic_creator
 
         SourceTaskRunner(
             connector=name,
@@ -136,6 +138,8 @@ def run_task(boot: Mapping[str, Any], link: SupervisorLink) -> None:
             offset_flush_interval_ms=worker.offset_flush_interval_ms,
             shutdown_timeout_ms=worker.task_shutdown_graceful_timeout_ms,
             metrics=metrics,
+            errors=errors,
+            topic_creator=source_topic_creator(worker, conn_config, name, task_id),
         ).run()
     else:
         from kconnect.workers.sink import SinkTaskRunner
@@ -158,7 +162,44 @@ def run_task(boot: Mapping[str, Any], link: SupervisorLink) -> None:
             link=link,
             offset_flush_interval_ms=worker.offset_flush_interval_ms,
             metrics=metrics,
+            errors=errors,
         ).run()
+
+
+def build_task_errors(
+    role: str, worker: Any, conn_config: Mapping[str, str], name: str, task_id: int, pipeline: Any
+) -> Any:
+    """The task's error handling (errors.* keys): operator, log reporter, DLQ reporter and its clients."""
+    from kconnect.workers import clients
+    from kconnect.workers.tolerant import build_error_handling, error_settings
+
+    kind = "source" if role == "source_task" else "sink"
+    settings = error_settings(conn_config, kind)
+    producer = admin = None
+    if settings.dlq_topic:
+        producer = clients.producer_config(
+            worker,
+            name,
+            task_id,
+            clients.connector_client_overrides(conn_config, "producer"),
+            client_id=f"connector-dlq-producer-{name}-{task_id}",
+        )
+        admin = clients.admin_config(
+            worker,
+            name,
+            task_id,
+            clients.connector_client_overrides(conn_config, "admin"),
+            client_id=f"connector-dlq-adminclient-{name}-{task_id}",
+        )
+    return build_error_handling(
+        kind=kind,
+        connector=name,
+        task_id=task_id,
+        settings=settings,
+        pipeline=pipeline,
+        dlq_producer_config=producer,
+        dlq_admin_config=admin,
+    )
 
 
 def static_member_id(group: str, task_id: int, topics: list[str], regex: str | None) -> str:

@@ -73,6 +73,8 @@ EXACTLY_ONCE_SUPPORT = "exactly.once.support"
 TRANSACTION_BOUNDARY = "transaction.boundary"
 TRANSACTION_BOUNDARY_INTERVAL = "transaction.boundary.interval.ms"
 OFFSETS_TOPIC = "offsets.storage.topic"
+# Ours: source records that fail go to the DLQ topic too (errors.deadletterqueue.* keys, as for sinks).
+SOURCE_DLQ_ENABLE = "kconnect.errors.source.deadletterqueue.enable"
 
 # --- documentation strings (Apache's) ------------------------------------------------------------
 
@@ -462,7 +464,22 @@ def framework_config_def(connector_type: ConnectorType, **enriched: str | None) 
 
 def kconnect_config_def(supplied: Mapping[str, Any] | None = None) -> ConfigDef:
     """Our ``kconnect.*`` connector keys (group ``kconnect``); only the ``supplied`` ones when given."""
-    keys = restart_policy_keys(group=KCONNECT_GROUP) + limit_keys(group=KCONNECT_GROUP, first_order=6)
+    keys = [
+        *restart_policy_keys(group=KCONNECT_GROUP),
+        *limit_keys(group=KCONNECT_GROUP, first_order=6),
+        ConfigKey(
+            name=SOURCE_DLQ_ENABLE,
+            type=ConfigType.BOOLEAN,
+            default=False,
+            importance=Importance.LOW,
+            documentation="Source connectors only: send records that fail conversion, transformation or "
+            f"production to the dead letter queue topic '{DLQ_TOPIC_NAME}' (with '{DLQ_TOPIC_REPLICATION_FACTOR}' and "
+            f"'{DLQ_CONTEXT_HEADERS_ENABLE}' as for sink connectors). Kafka Connect has no DLQ for sources.",
+            group=KCONNECT_GROUP,
+            order_in_group=10,
+            display_name="Source dead letter queue",
+        ),
+    ]
     if supplied is not None:
         keys = [k for k in keys if k.name in supplied]
     return ConfigDef(keys)
@@ -696,6 +713,7 @@ def validate_connector_config(
     if kc.config_keys():
         results.update(kc.validate_all(props))
         _check_restart_bounds(props, results)
+        _check_source_dlq(connector_type, props, results)
     definitions.append(connector_config_def)
     definition = _merge_defs(framework, *definitions)
 
@@ -709,7 +727,41 @@ def validate_connector_config(
     # Apache lists values without a definition first.
     infos["configs"] = [{"definition": None, "value": cv.info(None)} for cv in extras] + infos["configs"]
     infos["error_count"] += sum(len(cv.errors) for cv in extras)
+    # Then the client override entries, checked by the worker's override policy (Java's order).
+    from kconnect.workers.override_validation import client_override_entries
+
+    overrides, override_errors = client_override_entries(connector_type, props, worker)
+    infos["configs"] += overrides
+    infos["error_count"] += override_errors
     return infos
+
+
+def source_dlq_enabled(props: Mapping[str, str]) -> bool:
+    return str(props.get(SOURCE_DLQ_ENABLE, "false")).strip().lower() == "true"
+
+
+def source_dlq_config_def() -> ConfigDef:
+    """The DLQ keys a source connector reads when ``kconnect.errors.source.deadletterqueue.enable=true``."""
+    dlq_keys = (DLQ_TOPIC_NAME, DLQ_TOPIC_REPLICATION_FACTOR, DLQ_CONTEXT_HEADERS_ENABLE)
+    return ConfigDef([k for k in sink_config_keys() if k.name in dlq_keys])
+
+
+def _check_source_dlq(connector_type: str, props: Mapping[str, str], results: dict[str, ConfigValue]) -> None:
+    cv = results.get(SOURCE_DLQ_ENABLE)
+    if cv is None or cv.errors or cv.value is not True:
+        return
+    if connector_type != "source":
+        cv.add_error(f"Invalid value true for configuration {SOURCE_DLQ_ENABLE}: only source connectors accept it")
+    elif _is_blank(props.get(DLQ_TOPIC_NAME)):
+        cv.add_error(f"Invalid value true for configuration {SOURCE_DLQ_ENABLE}: {DLQ_TOPIC_NAME} must name a topic")
+    else:
+        # Java's source definition has no DLQ keys, so their problems are reported on ours.
+        for err in _parse_errors(source_dlq_config_def(), props).values():
+            cv.add_error(err)
+
+
+def _parse_errors(definition: ConfigDef, props: Mapping[str, str]) -> dict[str, str]:
+    return {name: cv.errors[0] for name, cv in definition.validate_all(props).items() if cv.errors}
 
 
 def _check_restart_bounds(props: Mapping[str, str], results: dict[str, ConfigValue]) -> None:

@@ -62,6 +62,10 @@ def validate(registry: Any, worker_props: Mapping[str, str], config: Mapping[str
     # Not part of ConfigInfos: the supervisor needs these to record the connector.
     result["connector_type"] = connector_type
     result["connector_version"] = cls.version()
+    # Why the connector could not start even though validation passes (Java: a 500 on create/update).
+    from kconnect.workers.topic_creation import start_failure
+
+    result["start_failure"] = start_failure(connector_type, config, worker_props)
     return result
 
 
@@ -117,6 +121,7 @@ def run_connector(boot: Mapping[str, Any], link: SupervisorLink) -> None:
     worker = WorkerConfig.from_props(boot["worker"], log=False)
     config = resolve_for_process(worker, raw_config, link, registry=registry)
     cls = registry.connector_class(config["connector.class"])
+    _check_topic_creation(boot, cls, config)
     connector = cls()
     ctx = _Context()
     connector.initialize(ctx)
@@ -135,6 +140,17 @@ def run_connector(boot: Mapping[str, Any], link: SupervisorLink) -> None:
             link.heartbeat({})
     finally:
         connector.stop()
+
+
+def _check_topic_creation(boot: Mapping[str, Any], cls: Any, config: Mapping[str, str]) -> None:
+    """A source connector with invalid topic.creation.* settings fails on start, as in Java."""
+    from kconnect.plugins.registry import connector_type
+    from kconnect.workers.topic_creation import check_topic_creation_config, uses_topic_creation
+    from kconnect.workers.worker_config import WorkerConfig
+
+    if connector_type(cls) == "source" and uses_topic_creation(config):
+        worker = WorkerConfig.from_props(boot["worker"], log=False)
+        check_topic_creation_config(config, worker.topic_creation_enable)
 
 
 def _send_task_configs(

@@ -81,7 +81,18 @@ def build_pipeline(registry: PluginRegistry, worker: WorkerConfig, connector: Ma
         value_converter=value,
         header_converter=header,
         transforms=build_transforms(registry, connector),
+        transform_classes=transform_class_names(registry, connector),
     )
+
+
+def transform_class_names(registry: PluginRegistry, connector: Mapping[str, str]) -> list[str]:
+    """The class of each transform in the chain, as error reports name it (Apache's class names)."""
+    from kconnect.workers.error_handling import plugin_class_name
+
+    return [
+        plugin_class_name(registry.transformation_class(connector[f"transforms.{alias}.type"]))
+        for alias in parse_aliases(connector.get("transforms"))
+    ]
 
 
 def sink_subscription(connector: Mapping[str, Any]) -> tuple[list[str], str | None]:

@@ -16,13 +16,15 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, KafkaException
 from confluent_kafka import TopicPartition as KafkaTopicPartition
 
-from kconnect.api.errors import RetriableError
+from kconnect.api.errors import ConnectError, RetriableError
 from kconnect.api.records import SinkRecord, TopicPartition
 from kconnect.api.task import SinkTask
 from kconnect.ipc import messages as m
 from kconnect.workers.control import SupervisorLink
 from kconnect.workers.conversion import Pipeline
+from kconnect.workers.error_handling import ErrorHandlingConfig, RetryWithToleranceOperator
 from kconnect.workers.task_metrics import TaskMetrics
+from kconnect.workers.tolerant import SinkErrors
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +61,9 @@ class SinkTaskContextImpl:
     def request_commit(self) -> None:
         self._runner.commit_requested = True
 
-    def errant_record_reporter(self) -> None:
-        return None  # the data-plane issue adds the DLQ reporter
+    def errant_record_reporter(self) -> SinkErrors | None:
+        errors = self._runner.errors
+        return errors if errors.errant_enabled else None
 
 
 class SinkTaskRunner:
@@ -78,8 +81,12 @@ class SinkTaskRunner:
         link: SupervisorLink,
         offset_flush_interval_ms: int,
         metrics: TaskMetrics | None = None,
+        errors: SinkErrors | None = None,
     ) -> None:
         self.connector = connector
+        # Retries, tolerance and reporters (errors.*); by default the first failure fails the task.
+        self.errors = errors or SinkErrors(pipeline, RetryWithToleranceOperator(ErrorHandlingConfig()), False)
+        self.errors.operator.waiter = self._wait_during_retry
         self.task = task
         self.task_config = task_config
         self.pipeline = pipeline
@@ -151,6 +158,7 @@ class SinkTaskRunner:
                     raise self._callback_error
                 records, batch_offsets = self._convert(msgs)
                 if records:
+                    self.errors.new_batch(msgs)
                     self._deliver(records)
                 # Only now that put() accepted the batch may its offsets be committed.
                 for (topic, partition), offset in batch_offsets.items():
@@ -179,7 +187,12 @@ class SinkTaskRunner:
                     raise KafkaException(err)
                 logger.warning("Consumer error: %s", err)
                 continue
-            record = convert(msg)
+            try:
+                record = convert(msg)
+            except Exception:
+                # Free while nothing raises; the record is converted again stage by stage to
+                # retry, tolerate (skip, report) or fail the task as errors.* say.
+                record = self.errors.convert(msg)
             offsets[(msg.topic(), msg.partition())] = msg.offset() + 1
             if record is not None:
                 records.append(record)
@@ -193,8 +206,10 @@ class SinkTaskRunner:
             self._wait_keeping_alive(future)
             try:
                 future.result()
+                self.errors.raise_if_intolerable()
             except RetriableError as e:
                 backoff = self.retry_backoff_s or (e.backoff_ms or 1000) / 1000.0
+                self.retry_backoff_s = 0.0  # context.timeout() applies to the next redelivery only, as in Java
                 logger.warning("put() asked for a retry (%s); redelivering in %.1f s", e, backoff)
                 deadline = time.monotonic() + backoff
                 while time.monotonic() < deadline and not self.link.stop_requested:
@@ -202,6 +217,9 @@ class SinkTaskRunner:
                 if self.link.stop_requested:
                     raise
                 continue
+            except Exception as e:
+                logger.error("Task threw an uncaught and unrecoverable exception: %s", e)
+                raise ConnectError("Exiting WorkerSinkTask due to unrecoverable exception.") from e
             break
         self.metrics.batch(len(records), time.perf_counter() - started)
         self.records_put += len(records)
@@ -250,6 +268,9 @@ class SinkTaskRunner:
     def _commit(self, *, final: bool) -> None:
         if not self.current:
             return
+        # Offsets never move past a record reported to the DLQ before its write is acknowledged.
+        self.errors.await_reports()
+        self.errors.flush_dlq()
         try:
             to_commit = dict(self.task.pre_commit(dict(self.current)))
         except Exception:
@@ -275,6 +296,12 @@ class SinkTaskRunner:
             if final:
                 raise
 
+    def _wait_during_retry(self, seconds: float) -> bool:
+        """Between retries of a failed conversion: stay responsive; True when the task must stop."""
+        self.link.poll_commands(seconds)
+        self.link.heartbeat(self.stats())
+        return self.link.stop_requested
+
     def stats(self) -> dict[str, Any]:
         return {
             "records_put": self.records_put,
@@ -285,6 +312,7 @@ class SinkTaskRunner:
             "partitions": len(self.assignment),
             "topics": sorted({tp.topic for tp in self.assignment}),
             "metrics": self.metrics.snapshot(self.link.paused),
+            "errors": self.errors.metrics.snapshot(),
         }
 
     def _shutdown(self) -> None:
@@ -303,6 +331,7 @@ class SinkTaskRunner:
                 logger.exception("SinkTask.stop() raised")
             self._executor.shutdown(wait=False)
             self.consumer.close()
+            self.errors.close()
 
 
 __all__ = ["SinkTaskRunner"]

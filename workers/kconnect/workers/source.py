@@ -7,15 +7,19 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from confluent_kafka import Producer
+from confluent_kafka import KafkaException, Producer
 
+from kconnect.api.errors import ConnectError, RetriableError
 from kconnect.api.records import SourceRecord
 from kconnect.api.task import SourceTask
 from kconnect.ipc import messages as m
 from kconnect.workers.control import SupervisorLink
-from kconnect.workers.conversion import Pipeline
+from kconnect.workers.conversion import Pipeline, ProduceArgs
+from kconnect.workers.error_handling import ErrorHandlingConfig, RetryWithToleranceOperator
 from kconnect.workers.offsets import SubmittedOffsets, offset_key
 from kconnect.workers.task_metrics import TaskMetrics
+from kconnect.workers.tolerant import SourceErrors
+from kconnect.workers.topic_creation import TopicCreator
 
 logger = logging.getLogger(__name__)
 
@@ -78,8 +82,14 @@ class SourceTaskRunner:
         offset_flush_interval_ms: int,
         shutdown_timeout_ms: int,
         metrics: TaskMetrics | None = None,
+        errors: SourceErrors | None = None,
+        topic_creator: TopicCreator | None = None,
     ) -> None:
         self.connector = connector
+        # Retries, tolerance and reporters (errors.*); by default the first failure fails the task.
+        self.errors = errors or SourceErrors(pipeline, RetryWithToleranceOperator(ErrorHandlingConfig()))
+        self.errors.operator.waiter = self._wait_during_retry
+        self._tolerate_produce = self.errors.operator.config.tolerate_all
         self.task = task
         self.task_config = task_config
         self.pipeline = pipeline
@@ -95,6 +105,7 @@ class SourceTaskRunner:
         self.records_sent = 0  # handed to the producer (after SMTs); acknowledged = sent - in flight
         self.batches = 0
         self.topics: set[str] = set()
+        self.topic_creator = topic_creator  # KIP-158: consulted once per new topic, never per record
         self._last_partition: Mapping[str, Any] | None = None
         self._last_key = ""
 
@@ -111,14 +122,18 @@ class SourceTaskRunner:
                     self.link.heartbeat(self.stats)  # a paused task is alive too (the supervisor kills silent ones)
                     continue
                 poll_started = time.perf_counter()
-                records = self.task.poll()
+                try:
+                    records = self.task.poll()
+                except RetriableError as e:
+                    logger.warning("Failed to poll records from SourceTask; will retry: %s", e)
+                    records = None
                 if records:
                     self.metrics.batch(len(records), time.perf_counter() - poll_started)
                     self._send(records)
                 self.producer.poll(0)
                 failure = self.submitted.first_failure()
                 if failure is not None:
-                    raise failure
+                    raise ConnectError("Unrecoverable exception from producer send callback") from failure
                 if time.monotonic() >= next_commit:
                     self.commit_offsets()
                     next_commit = time.monotonic() + self.flush_interval_s
@@ -132,16 +147,26 @@ class SourceTaskRunner:
         produce = self.producer.produce
         convert = self.pipeline.source_to_kafka
         dropped = 0
+        tolerant = self._tolerate_produce
         for record in records:
-            converted = convert(record)
+            try:
+                converted = convert(record)
+            except Exception:
+                # Free while nothing raises: the record is processed again stage by stage to
+                # retry, tolerate (skip, report) or fail the task as errors.* say.
+                converted = self.errors.convert(record)
             if converted is None:  # dropped by a transform: its offset still counts
                 self._note_offset(batch, record)
                 dropped += 1
                 continue
             topic, partition, key, value, headers, timestamp = converted
             if topic not in self.topics:
+                if self.topic_creator is not None:
+                    self.topic_creator.ensure(topic)
                 self.topics.add(topic)
             batch.outstanding += 1
+            # With errors.tolerance=all each record needs its own callback to report a failed send.
+            on_delivery = self._tolerant_ack(batch, record, converted) if tolerant else ack
             while True:
                 try:
                     produce(
@@ -151,17 +176,30 @@ class SourceTaskRunner:
                         partition=partition,
                         timestamp=timestamp,
                         headers=headers,
-                        on_delivery=ack,
+                        on_delivery=on_delivery,
                     )
                     break
                 except BufferError:
                     # Local queue full: serve delivery reports until there is room (back-pressure).
                     self.producer.poll(0.05)
+                except KafkaException as e:
+                    # librdkafka refuses some records at once (unknown partition, too large) that
+                    # Java reports through the send callback: handle them the same way.
+                    on_delivery(e.args[0] if e.args else e, None)
+                    break
             self._note_offset(batch, record)
         batch.sealed = True
         self.records_polled += len(records)
         self.records_sent += len(records) - dropped
         self.batches += 1
+
+    def _tolerant_ack(self, batch: Any, record: SourceRecord, converted: ProduceArgs) -> Any:
+        def delivered(err: Any, msg: Any) -> None:
+            if err is not None and self.errors.produce_failed(record, converted, KafkaException(err)):
+                err = None  # tolerated and reported: its offset may be committed (KIP-779)
+            batch.ack(err, msg)
+
+        return delivered
 
     def _note_offset(self, batch: Any, record: SourceRecord) -> None:
         partition = record.source_partition
@@ -175,6 +213,7 @@ class SourceTaskRunner:
         batch.offsets[self._last_key] = (partition, record.source_offset)
 
     def commit_offsets(self) -> None:
+        self.errors.flush_dlq()
         ready = self.submitted.drain_committable()
         if not ready:
             return
@@ -190,6 +229,12 @@ class SourceTaskRunner:
             logger.exception("SourceTask.commit() failed; ignoring as Kafka Connect does")
         self.metrics.commit(time.perf_counter() - started, ok=True)
 
+    def _wait_during_retry(self, seconds: float) -> bool:
+        """Between retries of a failed conversion: stay responsive; True when the task must stop."""
+        self.link.poll_commands(seconds)
+        self.link.heartbeat(self.stats())
+        return self.link.stop_requested
+
     def stats(self) -> dict[str, Any]:
         in_flight = self.submitted.in_flight
         return {
@@ -199,6 +244,7 @@ class SourceTaskRunner:
             "in_flight": in_flight,
             "topics": sorted(self.topics),
             "metrics": self.metrics.snapshot(self.link.paused),
+            "errors": self.errors.metrics.snapshot(),
         }
 
     def _shutdown(self) -> None:
@@ -210,4 +256,7 @@ class SourceTaskRunner:
         remaining = self.producer.flush(self.shutdown_timeout_s)
         if remaining:
             logger.warning("%d records were not acknowledged within the shutdown timeout", remaining)
-        self.commit_offsets()
+        try:
+            self.commit_offsets()
+        finally:
+            self.errors.close()

@@ -34,6 +34,21 @@ from kconnect.workers.task_limits import limit_keys, mechanism_key
 
 logger = logging.getLogger(__name__)
 
+OVERRIDE_POLICIES = ("All", "None", "Principal", "Allowlist")
+_POLICY_PACKAGE = "org.apache.kafka.connect.connector.policy."
+_POLICY_SUFFIX = "ConnectorClientConfigOverridePolicy"
+
+
+def override_policy_name(value: Any) -> Any:
+    """The policy's short name for any of Java's spellings: ``None``, ``NoneConnectorClientConfigOverridePolicy``
+    or ``org.apache.kafka.connect.connector.policy.NoneConnectorClientConfigOverridePolicy``."""
+    if isinstance(value, str):
+        simple = value.removeprefix(_POLICY_PACKAGE)
+        if simple.endswith(_POLICY_SUFFIX) and simple[: -len(_POLICY_SUFFIX)] in OVERRIDE_POLICIES:
+            return simple[: -len(_POLICY_SUFFIX)]
+    return value
+
+
 WorkerMode = Literal["standalone", "distributed"]
 
 # --- java.util.Properties -----------------------------------------------------------------------
@@ -325,7 +340,7 @@ def _common_def() -> ConfigDef:
         "connector.client.config.override.policy",
         S,
         "All",
-        validator=ValidString(("All", "None", "Principal", "Allowlist")),
+        validator=LambdaValidator(lambda n, v: ValidString(OVERRIDE_POLICIES)(n, override_policy_name(v))),
         importance=Importance.MEDIUM,
     )
     d.define("connector.client.config.override.allowlist", LST, "", importance=Importance.MEDIUM)
@@ -647,7 +662,9 @@ class WorkerConfig:
             offset_flush_timeout_ms=values["offset.flush.timeout.ms"],
             offset_storage_file_filename=values.get(OFFSET_STORAGE_FILE_FILENAME),
             config_providers=tuple(values["config.providers"]),
-            connector_client_config_override_policy=values["connector.client.config.override.policy"],
+            connector_client_config_override_policy=override_policy_name(
+                values["connector.client.config.override.policy"]
+            ),
             connector_client_config_override_allowlist=tuple(values["connector.client.config.override.allowlist"]),
             topic_creation_enable=values["topic.creation.enable"],
             topic_tracking_enable=values["topic.tracking.enable"],
