@@ -3,10 +3,10 @@
 The worker moves data (a file source fed continuously -> Kafka -> a file sink) while the test
 induces what the quieter panels show: a task that fails (FAILED, exit reason ``exception``), a
 task killed with SIGKILL and restarted (restarts, exit reason ``signal:SIGKILL``), a connector
-restarted over REST (connector exits). Grafana's variables are resolved the way Grafana does it
-(label values through Prometheus's API, multi-value regex) and its interval macros substituted.
-Dead letter queue records are not induced: the DLQ is not implemented on main yet, so those
-panels return the tasks' zero-valued series.
+restarted over REST (connector exits), and real dead letter queue records (a sink with
+``errors.tolerance=all`` and a DLQ topic, fed malformed JSON next to good records). Grafana's
+variables are resolved the way Grafana does it (label values through Prometheus's API, multi-value
+regex) and its interval macros substituted.
 """
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from confluent_kafka import Producer
 
 from kconnect.supervisor.devbroker.broker import KafkaBroker
+from tests.integration.test_errors_dlq import read_all
 from tests.support.dashboard_snapshot import render_html, screenshot
 from tests.support.prometheus import Prometheus
 from tests.support.worker import Worker, count_lines, wait_for
@@ -89,18 +91,30 @@ def test_every_panel_query_returns_data_and_alerts_evaluate(
     tmp_path: Path, kafka_broker: KafkaBroker, unique_topic: str
 ) -> None:
     kafka_broker.create_topic(unique_topic, partitions=2)
+    json_topic, dlq = f"{unique_topic}-json", f"{unique_topic}-dlq"
+    kafka_broker.create_topic(json_topic, partitions=1)
     source, out = tmp_path / "in.txt", tmp_path / "out.txt"
     source.write_text("")
     worker = Worker(tmp_path, kafka_broker.bootstrap_servers)
     feeding = threading.Event()
+    producer = Producer({"bootstrap.servers": kafka_broker.bootstrap_servers, "linger.ms": "5"})
+    malformed_sent: list[bytes] = []
 
-    def feed() -> None:  # the source moves data the whole time
+    def feed() -> None:  # the source moves data the whole time; JSON with malformed records beside
         n = 0
         while not feeding.is_set():
             with open(source, "a") as f:
                 f.write("".join(f"record-{n + i}\n" for i in range(200)))
+            for i in range(n // 200 * 4, n // 200 * 4 + 4):
+                producer.produce(json_topic, json.dumps({"n": i}).encode())
+                if i % 2:
+                    bad = b'{"n": ' + str(i).encode()  # cut short: the JsonConverter fails on it
+                    producer.produce(json_topic, bad)
+                    malformed_sent.append(bad)
+            producer.poll(0)
             n += 200
             feeding.wait(0.2)
+        producer.flush(30)
 
     feeder = threading.Thread(target=feed, daemon=True)
     prometheus: Prometheus | None = None
@@ -127,6 +141,21 @@ def test_every_panel_query_returns_data_and_alerts_evaluate(
                 "kconnect.task.restart.enable": "false",
             },
         )
+        worker.create(
+            "dlq-sink",
+            {
+                "connector.class": "FileStreamSink",
+                "tasks.max": "1",
+                "file": str(tmp_path / "json-out.txt"),
+                "topics": json_topic,
+                "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+                "value.converter.schemas.enable": "false",
+                "errors.tolerance": "all",
+                "errors.deadletterqueue.topic.name": dlq,
+                "errors.deadletterqueue.topic.replication.factor": "1",
+                "errors.deadletterqueue.context.headers.enable": "true",
+            },
+        )
         wait_for(lambda: count_lines(out) >= 1000, 60, "records through Kafka into the sink file")
         wait_for(lambda: worker.status("broken")["tasks"][0]["state"] == "FAILED", 60, "broken task FAILED")
         # A task killed from outside and restarted by the supervisor.
@@ -151,7 +180,7 @@ def test_every_panel_query_returns_data_and_alerts_evaluate(
             "dashboard variables resolvable",
         )
         assert set(variables) == {"worker", "connector", "task"}
-        assert variables["connector"] == "(broken|sink|src)"
+        assert variables["connector"] == "(broken|dlq-sink|sink|src)"
 
         def empty_panels() -> list[str]:
             return [name for name, target in panel_targets(dashboard) if not run_target(prometheus, target, variables)]
@@ -190,6 +219,38 @@ def test_every_panel_query_returns_data_and_alerts_evaluate(
         assert len(failed) == 1
         restarts = prometheus.query('kconnect_task_restarts_total{connector="sink", task="0"}')
         assert float(restarts[0]["value"][1]) >= 1
+        # The DLQ panels are driven by real DLQ records: while malformed records arrive, DLQ writes
+        # and skipped records per second are above 0 for the DLQ sink (and only for it).
+        dlq_panel = prometheus.query(
+            substitute(dashboard_expr(dashboard, "Dead letter queue writes per second"), variables)
+        )
+        assert {e["metric"]["connector"] for e in dlq_panel if float(e["value"][1]) > 0} == {"dlq-sink"}, dlq_panel
+        errors_panel = prometheus.query(
+            substitute(dashboard_expr(dashboard, "Record errors and skipped records per second"), variables)
+        )
+        assert {e["metric"]["connector"] for e in errors_panel if float(e["value"][1]) > 0} == {"dlq-sink"}
+        alerts_dlq = wait_for(
+            lambda: [
+                a
+                for a in prometheus.api("alerts")["alerts"]
+                if a["labels"]["alertname"] == "KconnectDeadLetterQueueGrowing"
+            ],
+            30,
+            "KconnectDeadLetterQueueGrowing active",
+        )
+        assert {a["labels"]["connector"] for a in alerts_dlq} == {"dlq-sink"}, alerts_dlq
+        # Once the feed stops, the DLQ counter Prometheus scraped equals the records in the DLQ topic,
+        # which are exactly the malformed records sent.
+        feeding.set()
+        feeder.join(60)
+        in_dlq = read_all(kafka_broker, dlq, len(malformed_sent))
+        assert sorted(m.value() for m in in_dlq) == sorted(malformed_sent)
+        dlq_query = 'kconnect_task_error_dlq_produce_requests_total{connector="dlq-sink", task="0"}'
+        wait_for(
+            lambda: (r := prometheus.query(dlq_query)) and float(r[0]["value"][1]) == len(malformed_sent),
+            30,
+            "the scraped DLQ counter to reach the DLQ topic's record count",
+        )
 
         # The shipped alert rules load and match the live series: the FAILED task is pending/firing.
         alerts = wait_for(
