@@ -144,3 +144,42 @@ def test_not_ready_while_the_rest_process_is_not_running(tmp_path: Path) -> None
         lifecycle.tick(selector, rest_running=False, summary=lambda: "")
     assert not lifecycle.ready
     assert lifecycle.probe is None
+
+
+def test_health_turns_503_when_the_drain_starts_together_with_stopping(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/health (answered by the master's own operations) and STOPPING=1 change at the same moment."""
+    from kconnect.supervisor.herder import StandaloneHerder
+    from kconnect.supervisor.master import Master
+    from kconnect.supervisor.offsets_file import OffsetsFile
+    from kconnect.workers.worker_config import RestartPolicy
+    from tests.support.notify_socket import NotifySocket
+
+    notify = NotifySocket(str(tmp_path / "notify.sock"))
+    monkeypatch.setenv("NOTIFY_SOCKET", notify.address)
+    master = Master(
+        worker_props={},
+        herder=StandaloneHerder("w:1", "cluster", "4.3.0", "x"),
+        offsets=OffsetsFile(str(tmp_path / "offsets")),
+        policy_for=lambda config: RestartPolicy(),
+        shutdown_timeout_ms=1000,
+        rest_argv=None,
+        control_path=str(tmp_path / "control.sock"),
+    )
+    answers: list[tuple[int, object]] = []
+
+    def reply(status: int, body: object) -> None:
+        answers.append((status, body))
+
+    try:
+        master.ops.op_health({}, reply)
+        assert answers[-1][0] == 200
+        assert not any("STOPPING=1" in n.lines for n in notify.receive(0.2))
+        master._begin_stop()
+        master.ops.op_health({}, reply)
+        assert answers[-1] == (503, {"status": "unhealthy", "message": "Worker is shutting down."})
+        assert notify.wait_for("STOPPING=1", 5).pid == os.getpid()
+    finally:
+        master.lifecycle.close()
+        notify.close()
