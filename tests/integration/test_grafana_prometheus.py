@@ -121,8 +121,13 @@ def test_every_panel_query_returns_data_and_alerts_evaluate(
     try:
         worker.start()
         worker_id = f"127.0.0.1:{worker.port}"
+        # The shipped recording rules, evaluated every 2 s instead of 30 s (only the interval differs).
+        recording = tmp_path / "recording-rules.yml"
+        shipped = (GRAFANA / "prometheus/recording-rules.yml").read_text()
+        assert "    interval: 30s\n" in shipped
+        recording.write_text(shipped.replace("    interval: 30s\n", "    interval: 2s\n"))
         prometheus = Prometheus(
-            tmp_path, [worker_id], SCRAPE_S, rule_files=[GRAFANA / "prometheus/alert-rules.yml"]
+            tmp_path, [worker_id], SCRAPE_S, rule_files=[GRAFANA / "prometheus/alert-rules.yml", recording]
         ).start()
         feeder.start()
         worker.create(
@@ -259,6 +264,18 @@ def test_every_panel_query_returns_data_and_alerts_evaluate(
             "KconnectTaskFailed active",
         )
         assert [(a["labels"]["connector"], a["state"] in ("pending", "firing")) for a in alerts] == [("broken", True)]
+        # Java dashboards keep working: every JMX-exporter name the recording rules produce has data.
+        recorded = re.findall(r"^\s+- record: (\S+)$", shipped, re.M)
+        assert len(recorded) >= 60, recorded
+
+        def unrecorded() -> list[str]:
+            return [name for name in recorded if not prometheus.query(name)]
+
+        wait_for(lambda: not unrecorded(), 60, "every recording rule to produce series")
+        running = prometheus.query('kafka_connect_connector_task_status{connector="src", status="running"}')
+        assert [float(r["value"][1]) for r in running] == [1.0]
+        read_rate = prometheus.query('kafka_connect_sink_task_sink_record_read_rate{connector="sink"}')
+        assert float(read_rate[0]["value"][1]) > 0
         rules = prometheus.api("rules")["groups"]
         assert all(r["health"] == "ok" for g in rules for r in g["rules"]), rules
     finally:
