@@ -153,8 +153,28 @@ def test_journald_lines_carry_priority_and_connector_task_tags(
                 "kconnect.task.restart.enable": "false",
             },
         )
+        # A task whose producer cannot reach its broker: librdkafka's own error lines (raw
+        # "%3|...|FAIL|rdkafka#producer-1|..." on stderr by default) must be tagged and prioritised too.
+        worker.create(
+            "unreachable",
+            {
+                "connector.class": "FileStreamSource",
+                "tasks.max": "1",
+                "file": str(source),
+                "topic": unique_topic,
+                "producer.override.bootstrap.servers": "127.0.0.1:1",
+            },
+        )
         wait_for(lambda: count_lines(out) >= 50, 60, "records through Kafka into the sink file")
         wait_for(lambda: worker.status("broken")["tasks"][0]["state"] == "FAILED", 60, "broken task FAILED")
+        wait_for(
+            lambda: any(
+                "[unreachable|task-0]" in line and "kconnect.librdkafka" in line
+                for line in log.read_text().splitlines()
+            ),
+            60,
+            "librdkafka's connection errors in the task's tagged lines",
+        )
     finally:
         worker.stop()
     lines = log.read_text().splitlines()
@@ -175,3 +195,6 @@ def test_journald_lines_carry_priority_and_connector_task_tags(
     about_broken = [line for line in lines if re.search(r"\b[Tt]ask broken-0\b", line)]
     assert about_broken, lines[:40]
     assert all("[broken|task-0]" in line for line in about_broken), about_broken
+    rdkafka = [line for line in lines if "(kconnect.librdkafka)" in line]
+    assert any(line.startswith("<3>ERROR [unreachable|task-0] ") for line in rdkafka), rdkafka[:5]
+    assert not [line for line in lines if re.match(r"^%\d\|", line)], "raw librdkafka lines"

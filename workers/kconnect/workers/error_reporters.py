@@ -27,6 +27,7 @@ from confluent_kafka.cimpl import NewTopic
 from kconnect.api.data import Schema, Struct
 from kconnect.api.errors import ConnectError
 from kconnect.api.records import SourceRecord
+from kconnect.workers.client_logging import routed_logs
 from kconnect.workers.error_handling import (
     ErrorMetrics,
     ProcessingContext,
@@ -217,7 +218,7 @@ class DeadLetterQueueReporter:
         self.task_id = task_id
         self.context_headers = context_headers
         self.metrics = metrics
-        self.producer = Producer(dict(producer_config))
+        self.producer = Producer(routed_logs(dict(producer_config)))
         self._closed = threading.Event()
         self._poller = threading.Thread(target=self._serve, name="dlq-poller", daemon=True)
         self._poller.start()

@@ -20,6 +20,7 @@ from kconnect.api.errors import ConnectError, RetriableError
 from kconnect.api.records import SinkRecord, TopicPartition
 from kconnect.api.task import SinkTask
 from kconnect.ipc import messages as m
+from kconnect.workers.client_logging import routed_logs
 from kconnect.workers.control import SupervisorLink
 from kconnect.workers.conversion import Pipeline
 from kconnect.workers.error_handling import ErrorHandlingConfig, RetryWithToleranceOperator
@@ -95,7 +96,7 @@ class SinkTaskRunner:
         self.topics = list(topics)
         self.topics_regex = topics_regex
         self.metrics = metrics or TaskMetrics()
-        self.consumer = Consumer(self.metrics.instrument(consumer_config))
+        self.consumer = Consumer(routed_logs(self.metrics.instrument(consumer_config)))
         self.flush_interval_s = offset_flush_interval_ms / 1000.0
         self.assignment: set[TopicPartition] = set()
         self.task_paused: set[TopicPartition] = set()

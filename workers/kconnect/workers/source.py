@@ -13,6 +13,7 @@ from kconnect.api.errors import ConnectError, RetriableError
 from kconnect.api.records import SourceRecord
 from kconnect.api.task import SourceTask
 from kconnect.ipc import messages as m
+from kconnect.workers.client_logging import routed_logs
 from kconnect.workers.control import SupervisorLink
 from kconnect.workers.conversion import Pipeline, ProduceArgs
 from kconnect.workers.error_handling import ErrorHandlingConfig, RetryWithToleranceOperator
@@ -97,7 +98,7 @@ class SourceTaskRunner:
         self.reader = StoredOffsets(connector, stored_offsets)
         self.submitted = SubmittedOffsets()
         self.metrics = metrics or TaskMetrics()
-        self.producer = Producer(self.metrics.instrument(producer_config))
+        self.producer = Producer(routed_logs(self.metrics.instrument(producer_config)))
         self.flush_interval_s = offset_flush_interval_ms / 1000.0
         self.shutdown_timeout_s = shutdown_timeout_ms / 1000.0
         self.records_polled = 0
