@@ -12,6 +12,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import quote
 
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
@@ -44,6 +45,14 @@ class JavaJSONResponse(JSONResponse):
             return super().render(content)
         except UnicodeEncodeError:
             return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
+def _path_segment(name: str) -> str:
+    """A connector name as one URI path segment, percent-encoded as Java's UriBuilder.path does.
+
+    HTTP header values are latin-1: a raw name such as "\U000302fe" in ``Location`` was a 500.
+    """
+    return quote(name, safe="!$&'()*+,;=:@")
 
 
 def render(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
@@ -125,7 +134,7 @@ async def create_connector(request: Request) -> Response:
     ):
         raise RestError(400, f"Invalid initial state {json.dumps(initial_state)}: expected RUNNING, PAUSED or STOPPED")
     status, info = await _call("create_connector", name=name, config=config, initial_state=initial_state)
-    location = f"{request.base_url}connectors/{name}"
+    location = f"{request.base_url}connectors/{_path_segment(name)}"
     return render(status, info, {"Location": location})
 
 
@@ -161,7 +170,7 @@ async def put_connector_config(request: Request) -> Response:
             400, f"Connector name configuration ({config['name']}) doesn't match connector name in the URL ({name})"
         )
     status, info = await _call("put_config", name=name, config=config)
-    headers = {"Location": f"{request.base_url}connectors/{name}"} if status == 201 else None
+    headers = {"Location": f"{request.base_url}connectors/{_path_segment(name)}"} if status == 201 else None
     return render(status, info, headers)
 
 
