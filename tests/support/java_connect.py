@@ -28,6 +28,8 @@ __all__ = ["CONVERTERS", "LOG4J2_PROPERTIES", "JavaConnect", "JavaConnectStartEr
 
 MAIN_CLASSES = {
     "standalone": "org.apache.kafka.connect.cli.ConnectStandalone",
+    # Distributed mode needs group.id and the three *.storage.topic keys in ``extra``.
+    "distributed": "org.apache.kafka.connect.cli.ConnectDistributed",
 }
 
 # The converters both sides of a golden comparison use (tests/support/worker.py's defaults).
@@ -87,13 +89,14 @@ class JavaConnect:
         self.props: dict[str, str] = {
             "bootstrap.servers": bootstrap_servers,
             **CONVERTERS,
-            "offset.storage.file.filename": str(self.work_dir / "connect.offsets"),
             "offset.flush.interval.ms": "500",
             "listeners": self.base_url,
             "rest.advertised.host.name": "127.0.0.1",
             "plugin.discovery": "service_load",
-            **(extra or {}),
         }
+        if mode == "standalone":
+            self.props["offset.storage.file.filename"] = str(self.work_dir / "connect.offsets")
+        self.props.update(extra or {})
         self.log_path = self.work_dir / "connect.log"
         self.startup_seconds: float | None = None
         self._proc: subprocess.Popen[bytes] | None = None

@@ -44,6 +44,17 @@ def java_hashmap_order(keys: list[str]) -> list[str]:
     return [k for _, _, k in sorted(indexed)]
 
 
+def java_hashmap_put_order(keys: list[str]) -> list[str]:
+    """The iteration order of a ``new HashMap<>()`` filled by ``put`` in this order (default capacity 16,
+    doubling past 0.75 load): how Jackson-parsed JSON objects and most connector-built maps iterate."""
+    capacity = 16
+    while len(keys) > capacity * 3 // 4:
+        capacity *= 2
+    mask = capacity - 1
+    indexed = [(_spread(java_string_hash(k)) & mask, i, k) for i, k in enumerate(keys)]
+    return [k for _, _, k in sorted(indexed)]
+
+
 def java_map_string(mapping: Mapping[str, str]) -> str:
     """``HashMap.toString()`` of a string map: ``{k1=v1, k2=v2}`` in Java's iteration order."""
     return "{" + ", ".join(f"{k}={mapping[k]}" for k in java_hashmap_order(list(mapping))) + "}"

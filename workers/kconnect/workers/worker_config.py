@@ -163,6 +163,34 @@ def _non_duplicate_list(empty_allowed: bool, null_allowed: bool) -> LambdaValida
     return LambdaValidator(check, "non-duplicate values")
 
 
+def _partitions_validator() -> LambdaValidator:
+    """Apache's TopicCreationConfig.PARTITIONS_VALIDATOR."""
+
+    def check(name: str, value: Any) -> None:
+        if value != -1 and value < 1:
+            raise ConfigError(name, value, "Number of partitions must be positive, or -1 to use the broker's default")
+
+    return LambdaValidator(check, "Positive number, or -1 to use the broker's default")
+
+
+def _replication_factor_validator() -> LambdaValidator:
+    """Apache's TopicCreationConfig.REPLICATION_FACTOR_VALIDATOR."""
+
+    def check(name: str, value: Any) -> None:
+        if value != -1 and value < 1:
+            raise ConfigError(
+                name,
+                value,
+                "Replication factor must be positive and not larger than the number of brokers in the Kafka "
+                "cluster, or -1 to use the broker's default",
+            )
+
+    return LambdaValidator(
+        check,
+        "Positive number not larger than the number of brokers in the Kafka cluster, or -1 to use the broker's default",
+    )
+
+
 def _at_least_or_null(minimum: int) -> LambdaValidator:
     def check(name: str, value: Any) -> None:
         if value is not None:
@@ -188,6 +216,9 @@ RESTART_RESET_WINDOW_MS = "kconnect.task.restart.reset.window.ms"
 OPERATION_TIMEOUT_MS = "kconnect.connector.operation.timeout.ms"
 REST_AUTH_BASIC_CREDENTIALS_FILE = "kconnect.rest.auth.basic.credentials.file"
 REST_AUTH_BASIC_REALM = "kconnect.rest.auth.basic.realm"
+# Distributed mode: the coordination log next to the config topic (supervisor/kconnect/supervisor/stores/topics.py).
+COORDINATION_STORAGE_PREFIX = "kconnect.coordination.storage."
+COORDINATION_STORAGE_TOPIC = COORDINATION_STORAGE_PREFIX + "topic"
 
 RESTART_KEYS = (
     RESTART_ENABLE,
@@ -365,13 +396,23 @@ def _distributed_def() -> ConfigDef:
     d = _common_def()
     d.define("group.id", S, importance=Importance.HIGH)
     d.define("config.storage.topic", S, importance=Importance.HIGH)
-    d.define("config.storage.replication.factor", SH, 3)
+    d.define("config.storage.replication.factor", SH, 3, validator=_replication_factor_validator())
     d.define("offset.storage.topic", S, importance=Importance.HIGH)
-    d.define("offset.storage.partitions", INT, 25)
-    d.define("offset.storage.replication.factor", SH, 3)
+    d.define("offset.storage.partitions", INT, 25, validator=_partitions_validator())
+    d.define("offset.storage.replication.factor", SH, 3, validator=_replication_factor_validator())
     d.define("status.storage.topic", S, importance=Importance.HIGH)
-    d.define("status.storage.partitions", INT, 5)
-    d.define("status.storage.replication.factor", SH, 3)
+    d.define("status.storage.partitions", INT, 5, validator=_partitions_validator())
+    d.define("status.storage.replication.factor", SH, 3, validator=_replication_factor_validator())
+    d.define(
+        COORDINATION_STORAGE_TOPIC,
+        S,
+        None,
+        importance=Importance.LOW,
+        documentation="The topic the workers of this cluster coordinate through (one partition, LogAppendTime, "
+        "delete policy). Default: the value of config.storage.topic followed by '-coordination'. Other "
+        "kconnect.coordination.storage.* keys are topic settings used when the topic is created.",
+        group="kconnect",
+    )
     d.define("session.timeout.ms", INT, 10000)
     d.define("heartbeat.interval.ms", INT, 3000)
     d.define("rebalance.timeout.ms", INT, 60000)
@@ -431,7 +472,7 @@ KNOWN_PREFIXES_COMMON = (
     "admin.listeners.https.",
     "config.providers.",
 )
-KNOWN_PREFIXES_DISTRIBUTED = ("config.storage.", "offset.storage.", "status.storage.")
+KNOWN_PREFIXES_DISTRIBUTED = ("config.storage.", "offset.storage.", "status.storage.", COORDINATION_STORAGE_PREFIX)
 
 # Removed in Kafka 3.0; Java warns about them (we do the same).
 _REMOVED_INTERNAL_CONVERTER = ("internal.key.converter", "internal.value.converter")
