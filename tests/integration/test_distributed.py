@@ -218,6 +218,22 @@ def test_three_workers_run_connectors_created_through_one_worker(cluster: Cluste
     assert all(len(w.rest.get("/connectors/sink/tasks")) == SINK_TASKS for w in cluster.live())
 
 
+def test_task_restart_through_another_worker_is_forwarded_to_the_owner(cluster: Cluster) -> None:
+    before = wait_for(lambda: all_running(cluster), 60, "a settled cluster")
+    owner_index, old_pid = before[("sink", 0)]
+    other = next(w for i, w in enumerate(cluster.workers) if i != owner_index and w in cluster.live())
+    status, body = other.rest.call("POST", "/connectors/sink/tasks/0/restart")
+    assert status == 204, (status, body)
+    after = wait_for(
+        lambda: (now := all_running(cluster)) and now[("sink", 0)][1] != old_pid and now, 60, "sink-0 restarted"
+    )
+    assert after[("sink", 0)][0] == owner_index  # restarted in place, not moved
+    assert moved(before, after) == [("sink", 0)]
+    # A request that already took its last hop is not forwarded again (Java's forward=false).
+    status, body = other.rest.call("POST", "/connectors/sink/tasks/0/restart?forward=false")
+    assert status == 409, (status, body)
+
+
 def test_join_moves_only_a_fair_share(cluster: Cluster) -> None:
     before = wait_for(lambda: all_running(cluster), 60, "a settled cluster")
     t0 = time.monotonic()

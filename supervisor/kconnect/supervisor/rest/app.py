@@ -183,7 +183,15 @@ async def task_status(request: Request) -> Response:
 
 
 async def restart_task(request: Request) -> Response:
-    return render(*await _call("restart_task", name=_name(request), task=_task(request)))
+    from kconnect.supervisor.rest.forward import forward, may_forward
+
+    # Distributed mode: the worker running the task restarts it; another worker forwards the request (307).
+    status, body = await _call(
+        "restart_task", name=_name(request), task=_task(request), forwarded=not may_forward(request)
+    )
+    if status == 307 and isinstance(body, dict) and body.get("forward_to"):
+        return await forward(request, str(body["forward_to"]))
+    return render(status, body)
 
 
 async def restart_connector(request: Request) -> Response:
