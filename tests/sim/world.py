@@ -142,7 +142,7 @@ class World:
             )
         )
         for i in range(workers):
-            self.add_worker(f"w{i}", at=self.rng.randint(0, 300))
+            self.add_worker(f"w{i}", at=i * 100 + self.rng.randint(0, 50))  # w0 joins first: the oldest
 
     # -- plumbing ----------------------------------------------------------------------------------------
 
@@ -325,7 +325,7 @@ class World:
 
     def broker_up(self) -> None:
         queue, self.broker_queue = self.broker_queue, []
-        for host, sent, rec in queue:
+        for _host, sent, rec in queue:
             if self.t - sent <= self.params.lease_ms or self.rng.random() < 0.3:
                 self._append_now(rec)
 
@@ -495,11 +495,27 @@ def _revive(world: World, host: Host) -> None:
         world._boot(host)
 
 
-def run_seed(seed: int, profile: Profile, **kwargs: Any) -> tuple[Outcome, list[str]]:
+def quiet_period(profile: Profile) -> int:
+    """Long enough after the last fault for every unit to run again (L1 bound plus slack)."""
+    p = profile.protocol
+    return 5_000 + p.lease_ms * 3 + p.max_delay_ms + p.cold_park_ms + p.init_delay_ms + p.revoke_timeout_ms
+
+
+def run_seed(seed: int, profile: Profile, *, faults: bool = True, **kwargs: Any) -> tuple[Outcome, list[str]]:
     """One chaos run: faults in [3 s, 20 s], then a quiet period long enough for every unit to run again."""
     world = World(seed, profile, **kwargs)
-    faults = chaos(world, start=3_000, end=20_000, faults=world.rng.randint(3, 7))
-    p = profile.protocol
-    quiet = 5_000 + p.lease_ms * 3 + p.max_delay_ms + p.cold_park_ms + p.init_delay_ms + p.revoke_timeout_ms
-    world.run_until(20_000 + 4 * p.lease_ms + quiet)
-    return world.outcome(), faults
+    schedule = chaos(world, start=3_000, end=20_000, faults=world.rng.randint(3, 7)) if faults else []
+    world.run_until(20_000 + 4 * profile.protocol.lease_ms + quiet_period(profile))
+    return world.outcome(), schedule
+
+
+def blind_leader(world: World, at: int) -> None:
+    """CE-6: from `at` on, the current leader's fetcher is wedged for good while it keeps producing."""
+
+    def fire() -> None:
+        state = world.cache[-1]
+        lead = ref.leader(state)
+        if lead is not None:
+            world.read_blind(world.hosts[lead.worker_id], 10**9)
+
+    world.at(at, fire)

@@ -193,7 +193,7 @@ class MemberCore:
                 if m is not None and m.status is ref.Status.LIVE and m.last_hb_off == offset:
                     sent = self.sent_at.pop(record.seq, None)
                     if sent is not None:
-                        out += self._renew(sent + self._lease_span())
+                        out += self._renew(self._renewal_base(sent, now) + self._lease_span())
             if mine and isinstance(record, r.AssignmentRecord) and record.seq == self.proposal_seq:
                 self.proposal_seq = None
         unchanged = (
@@ -204,6 +204,10 @@ class MemberCore:
             and not mine
         )
         return out if unchanged else out + self.tick(now)
+
+    def _renewal_base(self, sent: int, now: int) -> int:
+        """I4: a lease counts from the heartbeat's send time, never from when it was read back."""
+        return sent
 
     def _lease_span(self) -> int:
         return self.state.params.lease_ms - self.profile.local.safety_margin_ms
