@@ -1,4 +1,5 @@
-"""Runs Apache's Java Kafka Connect (``ConnectStandalone``) from the Maven Central jars, for golden tests.
+"""Runs Apache's Java Kafka Connect (``ConnectStandalone``, or ``ConnectDistributed`` with mode="distributed")
+from the Maven Central jars, for golden and compatibility tests.
 
 The worker is configured like :class:`tests.support.worker.Worker` (same converters, offsets file in
 the work dir, REST on a free loopback port) so that the two can be compared response by response::

@@ -318,6 +318,9 @@ def test_distributed_worker_validation() -> None:
         WorkerConfig.from_props({**DISTRIBUTED, "status.storage.replication.factor": "-2"}, "distributed")
     with pytest.raises(ConfigError, match=r"scheduled\.rebalance\.max\.delay\.ms"):
         WorkerConfig.from_props({**DISTRIBUTED, "scheduled.rebalance.max.delay.ms": "-1"}, "distributed")
+    blank = WorkerConfig.from_props({**DISTRIBUTED, "offset.storage.topic": " "}, "distributed")
+    with pytest.raises(ConfigError, match=r"^Offset storage topic must be specified$"):
+        internal_topic_specs(blank)
     ok = WorkerConfig.from_props(
         {**DISTRIBUTED, "exactly.once.source.support": "enabled", "rest.advertised.port": "9000"}, "distributed"
     )

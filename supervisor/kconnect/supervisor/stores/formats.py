@@ -574,8 +574,8 @@ def decode_status_record(key: str, value: bytes | None) -> StatusRecord:
         task, ts = inner.get("task"), inner.get("discoverTimestamp")
         if type(task) is not int or type(ts) is not int:
             raise InvalidRecord(f"Failed to parse topic status with key {key}")
-        # Java builds the TopicStatus from the value's fields, not from the key.
-        return TopicStatus(str(inner.get("name")), str(inner.get("connector")), task, ts)
+        # Java files the entry under the key's topic and connector.
+        return TopicStatus(topic, connector, task, ts)
     raise InvalidRecord(f"Discarding record with invalid key {key}")
 
 

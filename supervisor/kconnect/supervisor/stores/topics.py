@@ -102,8 +102,19 @@ def _topic_settings(worker: WorkerConfig, prefix: str, forced: Mapping[str, str]
     return {**settings, **forced}
 
 
+# Java's messages for a blank topic name (thrown by each Kafka*BackingStore's constructor).
+_BLANK_TOPIC_MESSAGES = {
+    "config.storage.topic": "Must specify topic for connector configuration.",
+    "offset.storage.topic": "Offset storage topic must be specified",
+    "status.storage.topic": "Must specify topic for connector status.",
+}
+
+
 def internal_topic_specs(worker: WorkerConfig) -> list[TopicSpec]:
     """The four internal topics of a distributed worker, in creation order."""
+    for key, message in _BLANK_TOPIC_MESSAGES.items():
+        if not str(worker.get(key) or "").strip():
+            raise ConfigError(message)
     compact = {"cleanup.policy": "compact"}
     config_rf = int(worker.get("config.storage.replication.factor"))
     coordination_forced = {
