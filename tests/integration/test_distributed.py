@@ -293,3 +293,28 @@ def test_kill9_units_move_only_after_the_scheduled_delay(cluster: Cluster) -> No
     assert set(moved(before, after)) == lost
     cluster.write_lines(100)
     wait_for(lambda: sink_lines(cluster) >= cluster.expected(), 60, "lines after the crash in the sink file")
+
+
+def test_pause_resume_stop_delete_through_different_workers(cluster: Cluster) -> None:
+    wait_for(lambda: all_running(cluster), 60, "a settled cluster")
+    a, b = cluster.live()[:2]
+
+    def states(w: Worker, name: str) -> list[str]:
+        status, body = w.rest.call("GET", f"/connectors/{name}/status")
+        if status != 200:
+            return []
+        return [body["connector"]["state"], *(t["state"] for t in body["tasks"])]
+
+    assert a.rest.call("PUT", "/connectors/sink/pause")[0] == 202
+    wait_for(lambda: all(set(states(w, "sink")) == {"PAUSED"} for w in cluster.live()), 60, "sink PAUSED everywhere")
+    assert b.rest.call("PUT", "/connectors/sink/resume")[0] == 202
+    wait_for(lambda: all_running(cluster), 60, "sink RUNNING again")
+
+    assert a.rest.call("PUT", "/connectors/src/stop")[0] == 204
+    wait_for(lambda: not {u for u in cluster.unit_pids() if u[0] == "src"}, 60, "src processes gone")
+    wait_for(lambda: all(states(w, "src") == ["STOPPED"] for w in cluster.live()), 60, "src STOPPED everywhere")
+
+    assert b.rest.call("DELETE", "/connectors/src")[0] == 204
+    wait_for(lambda: all(w.rest.get("/connectors") == ["sink"] for w in cluster.live()), 60, "src deleted everywhere")
+    assert all(w.rest.call("GET", "/connectors/src/status")[0] == 404 for w in cluster.live())
+    assert {u for u in cluster.unit_pids() if u[0] == "sink"} == {u for u in UNITS if u[0] == "sink"}
