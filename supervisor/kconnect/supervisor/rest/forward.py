@@ -7,6 +7,9 @@ so a request takes at most two hops (Kafka Connect's RestServer rule).
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 import httpx
@@ -14,7 +17,35 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 FORWARD_TIMEOUT_S = 90.0
-NO_MORE_HOPS = "Cannot complete request because of a conflicting operation (e.g. worker rebalance)"
+# The supervisor answers an operation with this status and {"forward_to": url} when another worker must
+# handle it; the REST process then forwards the HTTP request (the supervisor never blocks on HTTP).
+FORWARD_STATUS = 307
+CURRENT_REQUEST: ContextVar[Request | None] = ContextVar("kconnect_rest_request", default=None)
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class ForwardRequest(Exception):
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url
+
+
+def forwarding(endpoint: Any) -> Endpoint:
+    """Wrap a route endpoint: remember its request for ``_call`` and forward when asked to."""
+
+    @functools.wraps(endpoint)
+    async def wrapped(request: Request) -> Response:
+        token = CURRENT_REQUEST.set(request)
+        try:
+            response: Response = await endpoint(request)
+            return response
+        except ForwardRequest as target:
+            return await forward(request, target.url)
+        finally:
+            CURRENT_REQUEST.reset(token)
+
+    return wrapped
 
 
 def may_forward(request: Request) -> bool:
