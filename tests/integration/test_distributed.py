@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import signal
 import time
 import uuid
 from collections.abc import Iterator
@@ -269,6 +270,66 @@ def test_graceful_leave_moves_only_the_leavers_units(cluster: Cluster) -> None:
     assert set(changed) == {u for u, (i, _pid) in before.items() if i == leaver}
     cluster.write_lines(100)
     wait_for(lambda: sink_lines(cluster) >= cluster.expected(), 60, "lines after the leave in the sink file")
+
+
+def test_kill9_then_quick_return_gets_its_units_back(cluster: Cluster) -> None:
+    before = wait_for(lambda: all_running(cluster), 60, "a settled cluster")
+    victim = next(
+        i for i, w in enumerate(cluster.workers) if w in cluster.live() and any(k == i for k, _ in before.values())
+    )
+    lost = {u for u, (i, _pid) in before.items() if i == victim}
+    t0 = time.monotonic()
+    cluster.workers[victim].kill9()
+    wait_for(lambda: not (set(cluster.unit_pids()) & lost), 60, "the victim's processes to exit")
+    cluster.workers[victim].start()  # same worker id (same advertised host:port), new incarnation
+    after = wait_for(
+        lambda: (now := all_running(cluster)) and all(now[u][0] == victim for u in lost) and now,
+        120,
+        "the victim's units back on the restarted worker",
+    )
+    took = time.monotonic() - t0
+    print(f"[distributed] kill -9 + quick return: {len(lost)} unit(s) back on their worker after {took:.1f} s")
+    assert set(moved(before, after)) == lost  # restarted processes, same worker; nothing else touched
+    assert all(after[u][0] == before[u][0] for u in before)
+
+
+def _dead(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_sigstop_of_a_supervisor_its_tasks_die_by_their_deadline(cluster: Cluster) -> None:
+    before = wait_for(lambda: all_running(cluster), 60, "a settled cluster")
+    frozen = next(
+        i for i, w in enumerate(cluster.workers) if w in cluster.live() and any(k == i for k, _ in before.values())
+    )
+    lost = {u: pid for u, (i, pid) in before.items() if i == frozen}
+    proc = cluster.workers[frozen].proc
+    assert proc is not None
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGSTOP)
+    try:
+        # Nobody signals them: the kernel timer armed from the lease deadline kills the frozen worker's units.
+        wait_for(lambda: all(_dead(pid) for pid in lost.values()), 60, "the frozen worker's unit processes to die")
+        died = time.monotonic() - t0
+        others = [w for i, w in enumerate(cluster.workers) if i != frozen and w in cluster.live()]
+
+        def elsewhere() -> bool:
+            pids = {u: v for u, v in cluster.unit_pids().items() if v[0] != frozen}
+            return set(pids) == UNITS
+
+        wait_for(elsewhere, 120, "the frozen worker's units running on the others")
+        print(
+            f"[distributed] SIGSTOP: the frozen worker's {len(lost)} unit process(es) died after {died:.1f} s, "
+            f"units running elsewhere after {time.monotonic() - t0:.1f} s"
+        )
+        assert others
+    finally:
+        proc.send_signal(signal.SIGCONT)
+    # Thawed, it finds its coordinator gone, rejoins, and the cluster settles with every unit once.
+    wait_for(lambda: all_running(cluster), 120, "a settled cluster after SIGCONT")
 
 
 def test_kill9_units_move_only_after_the_scheduled_delay(cluster: Cluster) -> None:
