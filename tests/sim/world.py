@@ -4,8 +4,9 @@ One RNG per seed drives everything: a broker whose LogAppendTime clock steps (ba
 at most epsilon) and fails over; per-worker producers (FIFO, held while partitioned, "possibly persisted"
 after a timeout, occasional exact duplicates appended later); per-worker fetchers with lag (so every
 worker sees the log at its own pace); local clocks with rate error and forward steps; supervisor pauses
-(children keep running), kill -9 (children die by PDEATHSIG within k), graceful leave/restart, partitions
-and read-blind fetchers. Children die by their kernel deadline (re-armed by SetDeadline), by SIGKILL, or
+(children keep running), kill -9 (children die by PDEATHSIG within k), graceful leave/restart, partitions,
+read-blind fetchers, connector changes, and a second process claiming an existing worker.id. Children die
+by their kernel deadline (re-armed by SetDeadline), by SIGKILL, or
 after a graceful stop; the simulator records each child's real lifetime, which is the S2 oracle.
 
 Referee states are memoized per offset (all workers fold the same log from the same initial state, and the
@@ -82,6 +83,7 @@ class Host:
     outbox: list[tuple[int, r.Record]] = field(default_factory=list)
     children: dict[Unit, Child] = field(default_factory=dict)  # live processes by unit (this host)
     pending_exits: list[Child] = field(default_factory=list)
+    claims: str = ""  # the worker.id this host's supervisor uses
     restart_mode: str | None = None  # after a LEAVE: "restart" comes back, "shutdown" stays away
     gone: bool = False
 
@@ -134,6 +136,7 @@ class World:
         self.hosts: dict[str, Host] = {}
         self.lifetimes: dict[Unit, list[Child]] = {}
         self.units = units or [(c, t) for c in ("alpha", "beta") for t in range(-1, 5)]
+        self.config_version = 0
         self.events = 0
         # the CLUSTER record opens the log (written by whoever found it empty)
         self._append_now(
@@ -190,9 +193,10 @@ class World:
 
     # -- workers -----------------------------------------------------------------------------------------
 
-    def add_worker(self, worker_id: str, at: int) -> None:
+    def add_worker(self, worker_id: str, at: int, *, claims: str | None = None) -> None:
+        """A new host; `claims` makes it use another host's worker.id (a duplicate id)."""
         rate = 1.0 + self.rng.uniform(-0.08, 0.08)
-        host = Host(worker_id, Clock(self.rng.randint(0, 10**6), rate))
+        host = Host(worker_id, Clock(self.rng.randint(0, 10**6), rate), claims=claims or worker_id)
         self.hosts[worker_id] = host
         self.at(at, lambda: self._boot(host))
 
@@ -205,14 +209,14 @@ class World:
         local = self.per_worker_params.get(host.worker_id)
         profile = self.profile if local is None else Profile(local, self.profile.local)
         core = mc.MemberCore(
-            worker_id=host.worker_id,
+            worker_id=host.claims,
             incarnation=f"{host.worker_id}#{host.incarnations}",
             profile=profile,
             fingerprint=FINGERPRINT,
             applier=self._applier_for(host.worker_id),
             proposer=self.proposers.get(host.worker_id, mc.assignor.propose),
         )
-        core.set_wanted(self.units, 0)
+        core.set_wanted(self.units, self.config_version)
         host.core = core
         self._run(host, core.start(self.now(host)))
         self._schedule_tick(host, core)
@@ -400,6 +404,30 @@ class World:
         self.broker_skew += step
         self.at(self.t + duration, self.broker_up)
 
+    def reconfigure(self) -> None:
+        """Create, delete or resize a connector; each worker reads the config topic after its own lag."""
+        by_conn: dict[str, int] = {}
+        for c, t in self.units:
+            by_conn[c] = max(by_conn.get(c, -1), t)
+        choice = self.rng.randint(0, 2)
+        if choice == 0 or len(by_conn) == 1:
+            by_conn[f"gamma{len(self.lifetimes)}"] = self.rng.randint(0, 4)
+        elif choice == 1:
+            del by_conn[self.rng.choice(sorted(by_conn))]
+        else:
+            name = self.rng.choice(sorted(by_conn))
+            by_conn[name] = self.rng.randint(0, 6)
+        self.units = [(c, t) for c, top in sorted(by_conn.items()) for t in range(-1, top + 1)]
+        self.config_version += 1
+        units, version = list(self.units), self.config_version
+        for host in self.hosts.values():
+
+            def read(host: Host = host) -> None:
+                if host.core is not None:
+                    host.core.set_wanted(units, version)
+
+            self.at(self.t + self.rng.randint(0, 500), read)
+
     # -- oracles -----------------------------------------------------------------------------------------
 
     def outcome(self) -> Outcome:
@@ -425,7 +453,7 @@ class World:
         return Outcome(
             overlaps=overlaps,
             not_running=[u for u in self.units if u not in running],
-            duplicates_running=[u for u, n in sorted(running.items()) if n > 1],
+            duplicates_running=[u for u, n in sorted(running.items()) if n > 1 or u not in self.units],
             records=len(self.log),
             events=self.events,
             final_gen=state.gen,
@@ -452,6 +480,8 @@ def chaos(world: World, *, start: int, end: int, faults: int) -> list[str]:
         "join",
         "broker",
         "clock_step",
+        "config",
+        "twin",
     ]
     for _ in range(faults):
         t = rng.randint(start, end)
@@ -482,6 +512,10 @@ def chaos(world: World, *, start: int, end: int, faults: int) -> list[str]:
                 world.broker_failover(
                     rng.randint(50, T // 2), rng.randint(-2_000, world.profile.local.broker_clock_skew_ms)
                 )
+            elif kind == "config":
+                world.reconfigure()
+            elif kind == "twin" and not wid.startswith("twin"):
+                world.add_worker(f"twin{len(world.hosts)}", at=world.t, claims=host.claims)
             elif kind == "clock_step":
                 host.clock.step(world.t, rng.randint(1, T // 2))
 

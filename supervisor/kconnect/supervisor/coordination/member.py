@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from kconnect.supervisor.coordination import assignor
+from kconnect.supervisor.coordination import assignor, params
 from kconnect.supervisor.coordination import records as r
 from kconnect.supervisor.coordination import referee as ref
 from kconnect.supervisor.coordination.params import Profile
@@ -110,6 +110,9 @@ class MemberCore:
     join_sent_at: int = ref.NEVER
     proposal_seq: int | None = None  # my ASSIGNMENT in flight (not yet seen in the log)
     proposal_sent_at: int = ref.NEVER
+    proposed_for: tuple[object, ...] | None = None  # inputs of the last empty-or-sent proposal
+    wakeup: int | None = None  # broker time at which a proposal could change without a new record
+    started: bool = False
     leaving: r.LeaveMode | None = None
     left: bool = False
     exited: str | None = None
@@ -152,7 +155,26 @@ class MemberCore:
     # -- inputs ----------------------------------------------------------------------------------------
 
     def start(self, now: int) -> list[Command]:
-        return self._join(now)
+        """JOIN once the CLUSTER record has been read (the shell writes it when the log is empty)."""
+        self.started = True
+        return self.tick(now)
+
+    def incompatibility(self) -> str | None:
+        """Erratum 5: a worker whose parameters or topics differ from the CLUSTER record never JOINs."""
+        info = self.state.cluster
+        assert info is not None
+        if info.fingerprint != self.fingerprint:
+            mine_fp, theirs_fp = self.fingerprint.to_json(), info.fingerprint.to_json()
+            diff_fp = ", ".join(
+                f"{k}={mine_fp[k]} (cluster: {theirs_fp[k]})" for k in mine_fp if mine_fp[k] != theirs_fp[k]
+            )
+            return f"group.id or internal topics differ from the cluster's CLUSTER record: {diff_fp}"
+        mine, theirs = self.profile.protocol.to_json(), info.params.to_json()
+        diff = sorted(k for k in mine if mine[k] != theirs[k])
+        if diff:
+            keys = ", ".join(f"{params.KEYS[k]}={mine[k]} (cluster: {theirs[k]})" for k in diff)
+            return f"coordination parameters differ from the cluster's CLUSTER record: {keys}"
+        return None
 
     def set_wanted(self, units: Iterable[Unit], config_offset: int) -> None:
         self.wanted = tuple(sorted(set(units)))
@@ -246,8 +268,16 @@ class MemberCore:
             return []
         out: list[Command] = []
         if self.epoch is None:
+            if not self.started or self.state.cluster is None:
+                return out
+            if self.join_seq == 0:
+                problem = self.incompatibility()
+                if problem is not None:
+                    self.exited = problem
+                    return [Exit(problem)]
+                return self._join(now)
             # JOIN not seen yet; a lost JOIN may still land later (deduped by join_seq), so just retry.
-            if self.state.cluster is not None and now - self.join_sent_at > self.state.params.lease_ms:
+            if now - self.join_sent_at > self.state.params.lease_ms:
                 out += self._join(now)
             return out
         m = self._member()
@@ -339,7 +369,16 @@ class MemberCore:
             return []
         if self.proposal_seq is not None and now - self.proposal_sent_at < self.state.params.lease_ms:
             return []  # my previous ASSIGNMENT is not applied yet
-        proposal = self.proposer(self.state, self.wanted, self.config_offset)
+        st = self.state
+        key = (st.owned, st.revoking, st.parked, st.gen, st.membership_mbt, st.restart_mbt, self.wanted)
+        ready = tuple(m.epoch for m in ref.live_members(st) if m.ready)
+        unchanged = self.proposed_for is not None and all(
+            a is b or a == b for a, b in zip(self.proposed_for, (*key, ready), strict=True)
+        )
+        if unchanged and (self.wakeup is None or st.mbt < self.wakeup):
+            return []  # the proposal is a pure function of these: it would come out empty again
+        self.proposed_for, self.wakeup = (*key, ready), assignor.next_wakeup(st)
+        proposal = self.proposer(st, self.wanted, self.config_offset)
         if proposal is None:
             return []
         seq = self._next_seq()
