@@ -366,16 +366,20 @@ def test_pause_resume_stop_delete_through_different_workers(cluster: Cluster) ->
             return []
         return [body["connector"]["state"], *(t["state"] for t in body["tasks"])]
 
-    assert a.rest.call("PUT", "/connectors/sink/pause")[0] == 202
+    assert (
+        wait_for(lambda: (code := a.rest.call("PUT", "/connectors/sink/pause")[0]) != 409 and code, 30, "pause") == 202
+    )
     wait_for(lambda: all(set(states(w, "sink")) == {"PAUSED"} for w in cluster.live()), 60, "sink PAUSED everywhere")
     assert b.rest.call("PUT", "/connectors/sink/resume")[0] == 202
     wait_for(lambda: all_running(cluster), 60, "sink RUNNING again")
 
-    assert a.rest.call("PUT", "/connectors/src/stop")[0] == 204
+    assert wait_for(lambda: (code := a.rest.call("PUT", "/connectors/src/stop")[0]) != 409 and code, 30, "stop") == 204
     wait_for(lambda: not {u for u in cluster.unit_pids() if u[0] == "src"}, 60, "src processes gone")
     wait_for(lambda: all(states(w, "src") == ["STOPPED"] for w in cluster.live()), 60, "src STOPPED everywhere")
 
-    assert b.rest.call("DELETE", "/connectors/src")[0] == 204
+    # The stop revoked src's units: while that revocation wave settles a write may get Java's 409; retry.
+    deleted = wait_for(lambda: (code := b.rest.call("DELETE", "/connectors/src")[0]) != 409 and code, 30, "delete")
+    assert deleted == 204
     wait_for(lambda: all(w.rest.get("/connectors") == ["sink"] for w in cluster.live()), 60, "src deleted everywhere")
     assert all(w.rest.call("GET", "/connectors/src/status")[0] == 404 for w in cluster.live())
     assert {u for u in cluster.unit_pids() if u[0] == "sink"} == {u for u in UNITS if u[0] == "sink"}
