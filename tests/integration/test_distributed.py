@@ -25,6 +25,7 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
+from kconnect.supervisor.coordination import referee as ref
 from tests.support.worker import Worker, wait_for
 
 SINK_TASKS = 6
@@ -332,12 +333,30 @@ def test_sigstop_of_a_supervisor_its_tasks_die_by_their_deadline(cluster: Cluste
     wait_for(lambda: all_running(cluster), 120, "a settled cluster after SIGCONT")
 
 
-def test_kill9_units_move_only_after_the_scheduled_delay(cluster: Cluster) -> None:
-    before = wait_for(lambda: all_running(cluster), 60, "a settled cluster")
-    victim = next(
-        i for i, w in enumerate(cluster.workers) if w in cluster.live() and any(k == i for k, _ in before.values())
+def leader_index(cluster: Cluster) -> int:
+    """The leader as every worker computes it: the referee folded over the coordination topic."""
+    topic = f"{cluster.group}-configs-coordination"
+    consumer = Consumer(
+        {"bootstrap.servers": cluster.bootstrap, "group.id": f"check-{uuid.uuid4().hex}", "enable.auto.commit": False}
     )
+    _, end = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)
+    consumer.assign([TopicPartition(topic, 0, 0)])
+    triples: list[tuple[bytes, int, int]] = []
+    while len(triples) < end:
+        for msg in consumer.consume(1000, timeout=1.0):
+            if msg.error() is None:
+                triples.append((msg.value() or b"", msg.timestamp()[1], msg.offset() or 0))
+    consumer.close()
+    lead = ref.leader(ref.fold(triples))
+    assert lead is not None
+    return next(i for i, w in enumerate(cluster.workers) if lead.worker_id.endswith(f":{w.port}"))
+
+
+def test_kill9_of_the_leader_units_move_only_after_the_scheduled_delay(cluster: Cluster) -> None:
+    before = wait_for(lambda: all_running(cluster), 60, "a settled cluster")
+    victim = leader_index(cluster)  # the new leader must keep the parks' broker-time deadlines (no reset)
     lost = {u for u, (i, _pid) in before.items() if i == victim}
+    assert lost, "the leader runs no unit"
     t0 = time.monotonic()
     cluster.workers[victim].kill9()
     # Its orphaned unit processes notice the closed supervisor link (or their lease timer) and exit.
@@ -348,7 +367,7 @@ def test_kill9_units_move_only_after_the_scheduled_delay(cluster: Cluster) -> No
     after = wait_for(lambda: all_running(cluster), 120, "the victim's units running elsewhere")
     moved_after = time.monotonic() - t0
     print(
-        f"[distributed] kill -9: {len(lost)} unit(s) back after {moved_after:.1f} s "
+        f"[distributed] kill -9 of the leader: {len(lost)} unit(s) back after {moved_after:.1f} s "
         f"(lease {LEASE_MS} ms + scheduled.rebalance.max.delay.ms {MAX_DELAY_MS} ms)"
     )
     assert set(moved(before, after)) == lost
@@ -372,6 +391,18 @@ def test_pause_resume_stop_delete_through_different_workers(cluster: Cluster) ->
     wait_for(lambda: all(set(states(w, "sink")) == {"PAUSED"} for w in cluster.live()), 60, "sink PAUSED everywhere")
     assert b.rest.call("PUT", "/connectors/sink/resume")[0] == 202
     wait_for(lambda: all_running(cluster), 60, "sink RUNNING again")
+
+    # KIP-745 restart through any worker: a restart-connector record; the workers running sink's units restart them.
+    before = wait_for(lambda: all_running(cluster), 60, "a settled cluster")
+    status, body = b.rest.call("POST", "/connectors/sink/restart?includeTasks=true")
+    assert status == 202, (status, body)
+    after = wait_for(
+        lambda: (now := all_running(cluster)) and all(now[u] != before[u] for u in UNITS if u[0] == "sink") and now,
+        60,
+        "every sink unit restarted",
+    )
+    assert all(after[u] == before[u] for u in UNITS if u[0] == "src")
+    assert all(after[u][0] == before[u][0] for u in UNITS)  # restarted where they ran
 
     assert wait_for(lambda: (code := a.rest.call("PUT", "/connectors/src/stop")[0]) != 409 and code, 30, "stop") == 204
     wait_for(lambda: not {u for u in cluster.unit_pids() if u[0] == "src"}, 60, "src processes gone")
