@@ -154,6 +154,13 @@ def topic_values(bootstrap: str, topic: str, partitions: int, expected: int) -> 
     return values
 
 
+def _dead(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
 def moved(before: dict[Any, tuple[int, int]], after: dict[Any, tuple[int, int]]) -> list[Any]:
     return sorted(u for u in before if after.get(u) != before[u])
 
@@ -281,7 +288,8 @@ def test_kill9_then_quick_return_gets_its_units_back(cluster: Cluster) -> None:
     lost = {u for u, (i, _pid) in before.items() if i == victim}
     t0 = time.monotonic()
     cluster.workers[victim].kill9()
-    wait_for(lambda: not (set(cluster.unit_pids()) & lost), 60, "the victim's processes to exit")
+    victim_pids = [pid for u, (i, pid) in before.items() if i == victim]
+    wait_for(lambda: all(_dead(pid) for pid in victim_pids), 60, "the victim's orphaned unit processes to exit")
     cluster.workers[victim].start()  # same worker id (same advertised host:port), new incarnation
     after = wait_for(
         lambda: (now := all_running(cluster)) and all(now[u][0] == victim for u in lost) and now,
@@ -292,13 +300,6 @@ def test_kill9_then_quick_return_gets_its_units_back(cluster: Cluster) -> None:
     print(f"[distributed] kill -9 + quick return: {len(lost)} unit(s) back on their worker after {took:.1f} s")
     assert set(moved(before, after)) == lost  # restarted processes, same worker; nothing else touched
     assert all(after[u][0] == before[u][0] for u in before)
-
-
-def _dead(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
 
 
 def test_sigstop_of_a_supervisor_its_tasks_die_by_their_deadline(cluster: Cluster) -> None:
@@ -360,7 +361,8 @@ def test_kill9_of_the_leader_units_move_only_after_the_scheduled_delay(cluster: 
     t0 = time.monotonic()
     cluster.workers[victim].kill9()
     # Its orphaned unit processes notice the closed supervisor link (or their lease timer) and exit.
-    wait_for(lambda: not (set(cluster.unit_pids()) & lost), 60, "the victim's processes to exit")
+    victim_pids = [pid for u, (i, pid) in before.items() if i == victim]
+    wait_for(lambda: all(_dead(pid) for pid in victim_pids), 60, "the victim's orphaned unit processes to exit")
     # Within the lease plus the delay the lost units stay parked: nobody else may run them yet.
     time.sleep(max(0.0, t0 + MAX_DELAY_MS / 2000.0 - time.monotonic()))
     assert not set(cluster.unit_pids()) & lost, "a lost unit moved before scheduled.rebalance.max.delay.ms"
