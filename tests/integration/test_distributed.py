@@ -416,3 +416,82 @@ def test_pause_resume_stop_delete_through_different_workers(cluster: Cluster) ->
     wait_for(lambda: all(w.rest.get("/connectors") == ["sink"] for w in cluster.live()), 60, "src deleted everywhere")
     assert all(w.rest.call("GET", "/connectors/src/status")[0] == 404 for w in cluster.live())
     assert {u for u in cluster.unit_pids() if u[0] == "sink"} == {u for u in UNITS if u[0] == "sink"}
+
+
+def test_kill9_with_no_delay_units_move_within_the_lease_and_never_overlap(
+    kafka_broker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """scheduled.rebalance.max.delay.ms=0: a crashed worker's units move once its lease ran out; judged from
+    process lifetimes, no new process of a unit starts before the old one was seen dead."""
+    group = f"kc-dist0-{uuid.uuid4().hex[:8]}"
+    topic = f"{group}-data"
+    admin = AdminClient({"bootstrap.servers": kafka_broker.bootstrap_servers})
+    admin.create_topics([NewTopic(topic, num_partitions=4, replication_factor=1)])[topic].result(30)
+    work = tmp_path_factory.mktemp("distributed-nodelay")
+    profile = {
+        **timing_profile(group),
+        "scheduled.rebalance.max.delay.ms": "0",
+        "kconnect.coordination.restart.park.ms": "0",
+    }
+    workers = []
+    for i in range(2):
+        (work / f"w{i}").mkdir()
+        workers.append(Worker(work / f"w{i}", kafka_broker.bootstrap_servers, profile, mode="distributed"))
+    try:
+        for w in workers:
+            w.start(wait=False)
+        for w in workers:
+            w.wait_ready(timeout=90)
+        wait_for(lambda: all(w.rest.call("GET", "/connectors")[0] == 200 for w in workers), 60, "joined workers")
+        out = work / "out.txt"
+        config = {"connector.class": "FileStreamSink", "file": str(out), "topics": topic, "tasks.max": "4"}
+        assert workers[0].rest.call("POST", "/connectors", {"name": "s", "config": config})[0] == 201
+        units = {("s", -1), *{("s", i) for i in range(4)}}
+
+        def placed() -> dict[tuple[str, int], tuple[int, int]] | None:
+            seen: dict[tuple[str, int], tuple[int, int]] = {}
+            for index, w in enumerate(workers):
+                if w.proc is None or w.proc.poll() is not None:
+                    continue
+                for pid in w.task_pids(connector="s"):
+                    try:
+                        args = dict(itertools.pairwise(psutil.Process(pid).cmdline()))
+                    except psutil.Error:
+                        continue
+                    unit = ("s", int(args.get("--task", "-1")))
+                    assert unit not in seen, f"{unit} runs twice"
+                    seen[unit] = (index, pid)
+            return seen if set(seen) == units else None
+
+        before = wait_for(placed, 90, "every unit placed")
+        victim = next(i for i, _ in before.values())
+        victim_pids = {u: pid for u, (i, pid) in before.items() if i == victim}
+        dead_seen: dict[int, float] = {}
+        t0 = time.time()
+        workers[victim].kill9()
+        while len(dead_seen) < len(victim_pids) and time.time() - t0 < 60:
+            for pid in victim_pids.values():
+                if pid in dead_seen:
+                    continue
+                if _dead(pid):
+                    dead_seen[pid] = time.time()
+            time.sleep(0.02)
+        assert len(dead_seen) == len(victim_pids), "orphaned unit processes did not exit"
+        after = wait_for(
+            lambda: (now := placed()) and all(now[u][0] != victim for u in victim_pids) and now,
+            60,
+            "the victim's units on the survivor",
+        )
+        moved_after = time.time() - t0
+        for unit, old_pid in victim_pids.items():
+            started = psutil.Process(after[unit][1]).create_time()
+            assert started >= dead_seen[old_pid], f"{unit}: new process started before the old one was seen dead"
+        print(
+            f"\n[distributed] kill -9 with delay 0: {len(victim_pids)} unit(s) running on the survivor after "
+            f"{moved_after:.1f} s (lease {LEASE_MS} ms); old processes gone within "
+            f"{max(dead_seen.values()) - t0:.2f} s"
+        )
+    finally:
+        for w in workers:
+            if w.proc is not None and w.proc.poll() is None:
+                w.stop(timeout=30)
