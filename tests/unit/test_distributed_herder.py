@@ -128,3 +128,22 @@ def test_a_unit_process_dies_by_its_kernel_armed_deadline_without_any_signal_fro
     )
     proc = subprocess.run([sys.executable, "-c", code], env=dict(os.environ), timeout=25, check=False)
     assert proc.returncode == -signal.SIGALRM  # the interval timer's default action, not a sleep that ended
+
+
+def test_a_worker_refuses_timing_that_breaks_the_lease_margin_and_names_the_key(tmp_path: Any) -> None:
+    props = tmp_path / "worker.properties"
+    props.write_text(
+        "bootstrap.servers=127.0.0.1:1\ngroup.id=g\nconfig.storage.topic=c\noffset.storage.topic=o\n"
+        "status.storage.topic=s\nkey.converter=org.apache.kafka.connect.storage.StringConverter\n"
+        "value.converter=org.apache.kafka.connect.storage.StringConverter\nsession.timeout.ms=10000\nkconnect.coordination.lease.safety.margin.ms=10\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "kconnect.supervisor", "distributed", str(props)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert "kconnect.coordination.lease.safety.margin.ms" in proc.stderr
+    assert "lease margin inequality" in proc.stderr
