@@ -423,7 +423,7 @@ class World:
         for host in self.hosts.values():
 
             def read(host: Host = host) -> None:
-                if host.core is not None:
+                if host.core is not None and version > host.core.config_offset:  # the config topic is read in order
                     host.core.set_wanted(units, version)
 
             self.at(self.t + self.rng.randint(0, 500), read)

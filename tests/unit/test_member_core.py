@@ -90,3 +90,32 @@ def test_join_lease_spawn_revoke_release() -> None:
     releases = [rec for rec in _produced(out) if isinstance(rec, r.ReleaseRecord)]
     assert releases
     assert r.ReleaseItem(("c", 0), (1_000, 3)) in releases[-1].items
+
+
+def test_a_grant_given_up_is_never_started_even_if_the_unit_is_wanted_again() -> None:
+    """Found by the simulator: a grant that arrived while the unit was not wanted here was queued for
+    RELEASE; the worker then read the new config and started it, and the RELEASE freed a running unit."""
+    core = _core()
+    core.start(0)
+    core.on_record(0, 1_000, CLUSTER, 10)
+    (join,) = _produced(core.tick(100))
+    core.on_record(1, 1_010, join, 120)
+    grant = r.AssignmentRecord(
+        cluster="g",
+        worker_id="A",
+        incarnation="A#1",
+        seq=50,
+        epoch=1,
+        gen=1,
+        based_on=1,
+        config_offset=0,
+        grants=(r.Grant(("c", 7), 1),),
+    )
+    out = core.on_record(2, 1_500, grant, 200)  # ("c", 7) is not in this worker's config view yet
+    assert not [c for c in out if isinstance(c, mc.Spawn)]
+    core.set_wanted([("c", 0), ("c", 1), ("c", 7)], 1)  # the config topic catches up
+    out = core.tick(300) + core.tick(800)
+    assert not [c for c in out if isinstance(c, mc.Spawn)]
+    assert any(
+        isinstance(rec, r.ReleaseRecord) and r.ReleaseItem(("c", 7), (1_000, 2)) in rec.items for rec in _produced(out)
+    )

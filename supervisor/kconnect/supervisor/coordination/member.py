@@ -69,6 +69,8 @@ class Exit:
     reason: str
 
 
+RECENT_STATES = 4_096  # about 2C of records at 100 workers and h = 1 s (erratum 16's digest ring)
+
 Command = Produce | Spawn | SetDeadline | Stop | FenceAll | Exit
 Applier = Callable[[ref.State, r.Record, int, int], ref.State]
 Proposer = Callable[[ref.State, Iterable[Unit], int], assignor.Proposal | None]
@@ -113,6 +115,8 @@ class MemberCore:
     proposed_for: tuple[object, ...] | None = None  # inputs of the last empty-or-sent proposal
     wakeup: int | None = None  # broker time at which a proposal could change without a new record
     started: bool = False
+    last_checkpoint_mbt: int = ref.NEVER
+    recent: dict[int, ref.State] = field(default_factory=dict)  # offset -> state after it (ring)
     leaving: r.LeaveMode | None = None
     left: bool = False
     exited: str | None = None
@@ -196,6 +200,15 @@ class MemberCore:
             self.exited = self.state.halted
             return [FenceAll(), Exit(self.state.halted)]
         mine = record.incarnation == self.incarnation
+        self.recent[offset] = self.state  # states are immutable and share structure: cheap to keep
+        if len(self.recent) > RECENT_STATES:
+            del self.recent[next(iter(self.recent))]
+        if isinstance(record, r.CheckpointRecord) and not mine:
+            cp = ref.checkpointer(before)
+            if cp is not None and cp.epoch == record.epoch:
+                problem = self._check_checkpoint(record)
+                if problem:
+                    return problem
         own_join = mine and isinstance(record, r.JoinRecord) and record.join_seq == self.join_seq
         if own_join and self.state.members.get(offset) is not None:
             self.epoch = offset
@@ -293,6 +306,7 @@ class MemberCore:
         out += self._reconcile(now)
         out += self._send_releases(now)
         out += self._lead(now)
+        out += self._checkpoint()
         return out
 
     def _heartbeat(self, now: int) -> list[Command]:
@@ -330,7 +344,9 @@ class MemberCore:
         min_lease = self.profile.local.min_start_lease_ms(self.state.params.lease_ms)
         if self.lease_deadline - now >= min_lease:
             for u, k in desired.items():
-                if u not in self.children:  # I1: no process of u, under any token, alive here
+                # I1: no process of u, under any token, alive here; and a grant this worker has given up
+                # (RELEASE queued or in flight) is never started again, even if the unit is wanted again.
+                if u not in self.children and self.releases.get(u) != k:
                     self.children[u] = _Child(k, self.lease_deadline)
                     out.append(Spawn(u, k, self.lease_deadline))
         # Revoked (or no longer wanted) units without a process: release at once.
@@ -361,6 +377,34 @@ class MemberCore:
             items=items,
         )
         return [Produce(rec)]
+
+    def _checkpoint(self) -> list[Command]:
+        """The checkpointer (oldest LIVE member) writes a CHECKPOINT every C of broker time (erratum 16)."""
+        assert self.epoch is not None
+        st = self.state
+        cp = ref.checkpointer(st)
+        if cp is None or cp.epoch != self.epoch or st.mbt < self.last_checkpoint_mbt + st.params.checkpoint_interval_ms:
+            return []
+        self.last_checkpoint_mbt = st.mbt
+        rec = r.CheckpointRecord(
+            cluster=self.fingerprint.group_id,
+            worker_id=self.worker_id,
+            incarnation=self.incarnation,
+            seq=self._next_seq(),
+            epoch=self.epoch,
+            as_of=st.applied,
+            digest=ref.digest(st),
+            state=ref.snapshot(st),
+        )
+        return [Produce(rec)]
+
+    def _check_checkpoint(self, rec: r.CheckpointRecord) -> list[Command]:
+        """Compare a CHECKPOINT with my own state at its as_of; a mismatch is divergence (erratum 14)."""
+        mine = self.recent.get(rec.as_of)
+        if mine is None or ref.digest(mine) == rec.digest:
+            return []
+        self.exited = f"divergence: CHECKPOINT at {rec.as_of} has digest {rec.digest}, mine is {ref.digest(mine)}"
+        return [FenceAll(), Exit(self.exited)]
 
     def _lead(self, now: int) -> list[Command]:
         assert self.epoch is not None
