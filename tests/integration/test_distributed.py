@@ -410,6 +410,14 @@ def test_pause_resume_stop_delete_through_different_workers(cluster: Cluster) ->
     wait_for(lambda: not {u for u in cluster.unit_pids() if u[0] == "src"}, 60, "src processes gone")
     wait_for(lambda: all(states(w, "src") == ["STOPPED"] for w in cluster.live()), 60, "src STOPPED everywhere")
 
+    # Source offsets live in the offsets topic: readable from any worker, reset through any worker (leader).
+    offsets = a.rest.get("/connectors/src/offsets")["offsets"]
+    assert offsets == [{"partition": {"filename": str(cluster.source_file)}, "offset": offsets[0]["offset"]}]
+    assert offsets[0]["offset"]["position"] > 0
+    reset = wait_for(lambda: (r := b.rest.call("DELETE", "/connectors/src/offsets"))[0] != 409 and r, 60, "reset")
+    assert reset == (200, {"message": "The offsets for this connector have been reset successfully"})
+    assert all(w.rest.get("/connectors/src/offsets") == {"offsets": []} for w in cluster.live())
+
     # The stop revoked src's units: while that revocation wave settles a write may get Java's 409; retry.
     deleted = wait_for(lambda: (code := b.rest.call("DELETE", "/connectors/src")[0]) != 409 and code, 30, "delete")
     assert deleted == 204

@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING, Any
 from kconnect.supervisor.distributed.herder import REBALANCE_WRITE, DistributedHerder
 from kconnect.supervisor.herder import TARGET_PAUSED, TARGET_STARTED, TARGET_STOPPED, HerderError
 from kconnect.supervisor.operations import (
+    ALTERED,
     ALTERED_EXTERNAL,
     NOT_STOPPED,
+    RESET,
     RESET_EXTERNAL,
     Operations,
     _bool,
@@ -247,10 +249,32 @@ class DistributedOperations(Operations):
         if entry.type == "sink":
             super()._change_offsets(entry, offsets, reset, reply)
             return
-        # Source offsets: written to the offsets topic by the coordinator (tombstones for a reset).
-        message = RESET_EXTERNAL if reset else ALTERED_EXTERNAL
-        self.master.write(
-            "offsets",
-            {"name": entry.name, "offsets": offsets or [], "reset": reset},
-            self._written(reply, lambda _b: reply(200, {"message": message})),
-        )
+
+        # Source offsets: the connector's alterOffsets hook runs in a child (as in standalone), then the
+        # coordinator writes the offsets topic (tombstones for every known partition on a reset).
+        def with_partitions(known: Any) -> None:
+            if reset:
+                changes = [{"partition": o["partition"], "offset": None} for o in (known or {}).get("offsets", [])]
+            else:
+                changes = list(offsets or [])
+
+            def checked(status: int, body: Any) -> None:
+                if status != 200:
+                    reply(status, body)
+                    return
+                handled = bool(body.get("connector_handled"))
+                messages = {(True, True): RESET, (True, False): RESET_EXTERNAL, (False, True): ALTERED}
+                message = messages.get((reset, handled), ALTERED_EXTERNAL)
+                self.master.write(
+                    "offsets",
+                    {"name": entry.name, "offsets": changes, "reset": False},
+                    self._written(reply, lambda _b: reply(200, {"message": message})),
+                )
+
+            admin_args = {"connector_config": entry.config, "offsets": changes}
+            self.master.run_admin("check_source_offsets", admin_args, checked)
+
+        if reset:
+            self.master.write("read_offsets", {"name": entry.name}, self._written(reply, with_partitions))
+        else:
+            with_partitions(None)
