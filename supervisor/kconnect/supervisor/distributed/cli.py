@@ -9,6 +9,7 @@ import socket
 import tempfile
 
 from kconnect.supervisor import children
+from kconnect.supervisor.lifecycle import probe_target_for
 from kconnect.supervisor.rest.listeners import plan_rest, rest_argvs
 
 logger = logging.getLogger("kconnect")
@@ -70,6 +71,7 @@ def run_distributed(path: str, version: str, compat_version: str) -> int:
         rest_argv=rest_argvs(rest_plan, rest_dir),
         control_path=os.path.join(runtime_dir, "control.sock"),
         operation_timeout_s=worker.get("kconnect.connector.operation.timeout.ms") / 1000.0,
+        probe_target=probe_target_for(x for p in rest_plan.processes if p.serve != "admin" for x in p.listeners),
     )
     master.open_control_socket()
     master.install_signals()

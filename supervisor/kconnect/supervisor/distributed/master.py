@@ -324,7 +324,18 @@ class DistributedMaster(Master):
             bootstrap["task_config"] = run.task_config or {}
             if role == ROLE_SOURCE_TASK:
                 bootstrap["offsets"] = run.offsets or {}
-        child = spawn_worker_child(role, name, task, bootstrap, self.env)
+        placement = (
+            self.limits.placement_for(name, task, self.worker_props, run.connector_config) if task >= 0 else None
+        )
+        child = spawn_worker_child(
+            role,
+            name,
+            task,
+            bootstrap,
+            self.env,
+            preexec_fn=placement.join_in_child if placement else None,
+            before_bootstrap=(lambda pid: self.limits.attach(pid, placement)) if placement else None,
+        )
         if role == ROLE_CONNECTOR:
             child.deadline = time.monotonic() + self.operation_timeout_s
         self._track(child)
@@ -332,6 +343,7 @@ class DistributedMaster(Master):
 
     # --- unit process messages and exits ------------------------------------------------------------
     def _on_child_message(self, child: Child, msg: Message) -> None:
+        self.metrics.on_message(child, msg)
         if child.on_message is not None:
             child.on_message(child, msg)
             return
@@ -401,6 +413,7 @@ class DistributedMaster(Master):
     # --- graceful stop: leave the cluster first ------------------------------------------------------
     def _begin_stop(self) -> None:
         self.stopping_since = time.monotonic()
+        self.lifecycle.begin_stop(len(self.children))
         self.leaving = True
         for child in list(self.children.values()):
             if child.role == ROLE_REST:
@@ -425,6 +438,7 @@ class DistributedMaster(Master):
 
     def _cleanup(self) -> None:
         self.limits.close()
+        self.lifecycle.close()
         import contextlib
         import os
 

@@ -48,6 +48,13 @@ class DistributedOperations(Operations):
             self.herder.check_readable()
         super().dispatch(op, args, reply)
 
+    def op_health(self, args: dict[str, Any], reply: ReplyFn) -> None:
+        # Java (KIP-1017) answers 503 "starting" until the worker has joined: READY=1 waits for it too.
+        if not self.herder.ready:
+            reply(503, {"status": "starting", "message": "Worker is still starting up."})
+            return
+        super().op_health(args, reply)
+
     # --- where Java answers: the leader, or the worker running a unit ---------------------------------
     def _forward(self, url: str | None, args: dict[str, Any], reply: ReplyFn) -> None:
         if url is None:
