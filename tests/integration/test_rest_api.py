@@ -328,3 +328,31 @@ def test_health_and_topics(tmp_path: Path, worker: Worker, unique_topic: str) ->
         "connector": "t-src",
         "task": 0,
     }
+
+
+def test_location_header_percent_encodes_names_outside_latin1(tmp_path: Path, worker: Worker) -> None:
+    """Found by the fuzz test: a name such as "\U000302fe" made the Location header a 500."""
+    import http.client
+    import json
+    from urllib.parse import quote, unquote, urlsplit
+
+    src = tmp_path / "in.txt"
+    src.write_text("")
+    config = {"connector.class": "FileStreamSource", "file": str(src), "topic": "loc-topic"}
+    for method, name in (("PUT", "é \U000302fe x"), ("POST", "名前 \U000302fe")):
+        host, port = urlsplit(worker.rest.base).netloc.split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        if method == "PUT":
+            path, body = f"/connectors/{quote(name, safe='')}/config", config
+        else:
+            path, body = "/connectors", {"name": name, "config": config}
+        conn.request(method, path, json.dumps(body), {"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        resp.read()
+        assert resp.status == 201, (method, resp.status)
+        location = resp.getheader("Location")
+        assert location is not None
+        assert location.isascii()
+        assert unquote(location.rsplit("/connectors/", 1)[1]) == name
+        conn.close()
+        assert worker.rest.call("DELETE", f"/connectors/{quote(name, safe='')}")[0] == 204

@@ -499,7 +499,7 @@ KNOWN_PREFIXES_COMMON = (
     "admin.listeners.https.",
     "config.providers.",
 )
-KNOWN_PREFIXES_DISTRIBUTED = ("config.storage.", "offset.storage.", "status.storage.", COORDINATION_STORAGE_PREFIX)
+KNOWN_PREFIXES_DISTRIBUTED = ("config.storage.", "offset.storage.", "status.storage.", "kconnect.coordination.")
 
 # Removed in Kafka 3.0; Java warns about them (we do the same).
 _REMOVED_INTERNAL_CONVERTER = ("internal.key.converter", "internal.value.converter")
@@ -631,14 +631,17 @@ class WorkerConfig:
     values: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), repr=False)
 
     @classmethod
-    def from_props(cls, props: Mapping[str, str], mode: WorkerMode = "standalone", *, log: bool = True) -> WorkerConfig:
+    def from_props(cls, props: Mapping[str, str], mode: WorkerMode | None = None, *, log: bool = True) -> WorkerConfig:
         """Parse and validate ``props``; raises :class:`ConfigError` (Apache's messages) naming the bad key.
 
         Placeholders (``${provider:path:key}``) are resolved first by the providers the properties
-        declare, as Java's AbstractConfig does; ``raw`` holds the resolved strings.
+        declare, as Java's AbstractConfig does; ``raw`` holds the resolved strings. Without ``mode``:
+        ``KCONNECT_WORKER_MODE`` (a distributed supervisor sets it for its children), else standalone.
         """
         from kconnect.workers.config_providers import resolve_worker_variables  # local: it imports this module
 
+        if mode is None:
+            mode = "distributed" if os.environ.get("KCONNECT_WORKER_MODE") == "distributed" else "standalone"
         definition = worker_config_def(mode)
         raw = resolve_worker_variables({str(k): str(v) for k, v in props.items()})
         values = definition.parse(raw)

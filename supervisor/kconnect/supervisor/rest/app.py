@@ -12,6 +12,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import quote
 
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
@@ -23,6 +24,13 @@ from starlette.routing import Route
 from kconnect.supervisor.loglevels import PY_LEVEL
 from kconnect.supervisor.metrics_render import render as render_metrics
 from kconnect.supervisor.rest.control_client import SupervisorUnavailable, call
+from kconnect.supervisor.rest.forward import (
+    CURRENT_REQUEST,
+    FORWARD_STATUS,
+    ForwardRequest,
+    forwarding,
+    may_forward,
+)
 from kconnect.supervisor.rest.openapi import openapi_document
 from kconnect.supervisor.rest.request_metrics import COUNTERS, RequestMetrics, pushing
 
@@ -46,6 +54,14 @@ class JavaJSONResponse(JSONResponse):
             return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
+def _path_segment(name: str) -> str:
+    """A connector name as one URI path segment, percent-encoded as Java's UriBuilder.path does.
+
+    HTTP header values are latin-1: a raw name such as "\U000302fe" in ``Location`` was a 500.
+    """
+    return quote(name, safe="!$&'()*+,;=:@")
+
+
 def render(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
     if status == 204 or body is None:
         return Response(status_code=status, headers=headers)  # Java sends no body and no Content-Type
@@ -59,7 +75,13 @@ def _bare_json(status: int, body: Any) -> Response:
 
 async def _call(op: str, **args: Any) -> tuple[int, Any]:
     logger.debug("REST call %s", op)
+    request = CURRENT_REQUEST.get()
+    if request is not None and not may_forward(request):
+        args["forwarded"] = True  # Java's forward=false: this request took its last hop
     status, body = await call(op, args)
+    if status == FORWARD_STATUS and isinstance(body, dict) and body.get("forward_to"):
+        # Distributed mode: another worker must answer (the leader, or the worker running the unit).
+        raise ForwardRequest(str(body["forward_to"]))
     if status >= 400:
         message = body.get("message") if isinstance(body, dict) else str(body)
         raise RestError(status, message)
@@ -125,7 +147,7 @@ async def create_connector(request: Request) -> Response:
     ):
         raise RestError(400, f"Invalid initial state {json.dumps(initial_state)}: expected RUNNING, PAUSED or STOPPED")
     status, info = await _call("create_connector", name=name, config=config, initial_state=initial_state)
-    location = f"{request.base_url}connectors/{name}"
+    location = f"{request.base_url}connectors/{_path_segment(name)}"
     return render(status, info, {"Location": location})
 
 
@@ -161,7 +183,7 @@ async def put_connector_config(request: Request) -> Response:
             400, f"Connector name configuration ({config['name']}) doesn't match connector name in the URL ({name})"
         )
     status, info = await _call("put_config", name=name, config=config)
-    headers = {"Location": f"{request.base_url}connectors/{name}"} if status == 201 else None
+    headers = {"Location": f"{request.base_url}connectors/{_path_segment(name)}"} if status == 201 else None
     return render(status, info, headers)
 
 
@@ -428,7 +450,7 @@ def create_app() -> Any:
     settings = load_settings()
     serve = settings.get("serve", "all")
     routes = [
-        r
+        Route(r.path, forwarding(r.endpoint), methods=r.methods, name=r.name)
         for r in ROUTES
         if serve == "all" or (r.path.startswith("/admin/") or r.path == "/admin") == (serve == "admin")
     ]
