@@ -37,6 +37,7 @@ from kconnect.supervisor.distributed.herder import DistributedHerder
 from kconnect.supervisor.herder import PAUSED, RUNNING, TARGET_PAUSED, TARGET_STOPPED
 from kconnect.supervisor.master import Master
 from kconnect.supervisor.offsets_file import OffsetsFile
+from kconnect.workers.logformat import about
 from kconnect.workers.worker_config import RestartPolicy
 
 logger = logging.getLogger(__name__)
@@ -179,7 +180,13 @@ class DistributedMaster(Master):
             skip=bool(msg.get("skip")),
             policy=self.policy_for(config) if config else RestartPolicy(),
         )
-        logger.info("Granted %s-%s (token %s)", unit[0], "connector" if unit[1] < 0 else unit[1], msg["token"])
+        logger.info(
+            "Granted %s-%s (token %s)",
+            unit[0],
+            "connector" if unit[1] < 0 else unit[1],
+            msg["token"],
+            extra=about(unit[0], None if unit[1] < 0 else unit[1]),
+        )
 
     def _processes(self, unit: Unit, include_stopping: bool = True) -> list[Child]:
         return [
@@ -288,7 +295,9 @@ class DistributedMaster(Master):
             procs = self._processes(unit)
             for c in procs:  # the master's own fence at the lease deadline (the kernel timer is the backstop)
                 if boot_now >= run.deadline:
-                    logger.warning("Lease of %s-%d expired: killing pid %d", unit[0], unit[1], c.pid)
+                    logger.warning(
+                        "Lease of %s-%d expired: killing pid %d", unit[0], unit[1], c.pid, extra=c.log_subject
+                    )
                     c.stopping = True
                     c.kill()
             if procs or run.stopping or run.skip or run.given_up:
@@ -339,7 +348,7 @@ class DistributedMaster(Master):
         if role == ROLE_CONNECTOR:
             child.deadline = time.monotonic() + self.operation_timeout_s
         self._track(child)
-        logger.info("Started %s %s-%d as pid %d", role, name, task, child.pid)
+        logger.info("Started %s %s-%d as pid %d", role, name, task, child.pid, extra=child.log_subject)
 
     # --- unit process messages and exits ------------------------------------------------------------
     def _on_child_message(self, child: Child, msg: Message) -> None:
@@ -401,7 +410,14 @@ class DistributedMaster(Master):
             run.restart_at = time.monotonic() + decision.delay_ms / 1000.0
         else:
             run.given_up = True
-        logger.error("%s %s-%d failed: %s", child.role, unit[0], unit[1], trace.splitlines()[-1] if trace else "")
+        logger.error(
+            "%s %s-%d failed: %s",
+            child.role,
+            unit[0],
+            unit[1],
+            trace.splitlines()[-1] if trace else "",
+            extra=child.log_subject,
+        )
 
     def _expire_deadlines(self) -> None:
         # The coordinator is a long-lived child with its own heartbeat; only unit processes get the checks.
