@@ -198,3 +198,31 @@ def test_journald_lines_carry_priority_and_connector_task_tags(
     rdkafka = [line for line in lines if "(kconnect.librdkafka)" in line]
     assert any(line.startswith("<3>ERROR [unreachable|task-0] ") for line in rdkafka), rdkafka[:5]
     assert not [line for line in lines if re.match(r"^%\d\|", line)], "raw librdkafka lines"
+
+
+def test_distributed_worker_is_ready_only_once_it_joined_the_cluster(tmp_path: Path, kafka_broker: KafkaBroker) -> None:
+    """READY=1 of a distributed worker means joined: the join is logged before READY=1 arrives."""
+    from tests.integration.test_distributed import timing_profile
+
+    notify = NotifySocket(str(tmp_path / "notify.sock"))
+    group = f"kc-ready-{os.getpid()}-{tmp_path.name}"[:60]
+    worker = Worker(
+        tmp_path,
+        kafka_broker.bootstrap_servers,
+        timing_profile(group),
+        mode="distributed",
+        env={"NOTIFY_SOCKET": notify.address},
+    )
+    try:
+        worker.start(wait=False)
+        assert worker.proc is not None
+        ready = notify.wait_for("READY=1", 120)
+        log_at_ready = worker.log_tail(2000)
+        assert ready.pid == worker.proc.pid
+        assert re.search(r"Worker \S+ joined the cluster", log_at_ready), log_at_ready[-3000:]
+        assert worker.rest.get("/health")["status"] == "healthy"
+    finally:
+        worker.stop()
+        notify.receive(0.3)
+        notify.close()
+    assert any("STOPPING=1" in n.lines for n in notify.received)
