@@ -116,7 +116,15 @@ def run_task(boot: Mapping[str, Any], link: SupervisorLink) -> None:
     if boot["role"] == "source_task":
         from kconnect.workers.source import SourceTaskRunner
 
-        SourceTaskRunner(
+        runner_cls: Any = SourceTaskRunner
+        extra: dict[str, Any] = {}
+        if boot.get("exactly_once"):  # KIP-618: records and offsets in producer transactions
+            from kconnect.workers import exactly_once
+
+            runner_cls = exactly_once.ExactlyOnceSourceTaskRunner
+            extra = exactly_once.runner_arguments(boot["exactly_once"], worker, task_id)
+        runner_cls(
+            **extra,
             connector=name,
             task=task,  # type: ignore[arg-type]
             task_config=task_config,

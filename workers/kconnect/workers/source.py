@@ -10,7 +10,7 @@ from typing import Any
 from confluent_kafka import Producer
 
 from kconnect.api.records import SourceRecord
-from kconnect.api.task import SourceTask
+from kconnect.api.task import SourceTask, TransactionContext
 from kconnect.ipc import messages as m
 from kconnect.workers.control import SupervisorLink
 from kconnect.workers.conversion import Pipeline
@@ -46,9 +46,12 @@ class StoredOffsets:
 
 
 class SourceTaskContextImpl:
-    def __init__(self, configs: Mapping[str, str], reader: StoredOffsets) -> None:
+    def __init__(
+        self, configs: Mapping[str, str], reader: StoredOffsets, transactions: TransactionContext | None = None
+    ) -> None:
         self._configs = configs
         self._reader = reader
+        self._transactions = transactions  # only under exactly-once with connector-defined boundaries
 
     @property
     def configs(self) -> Mapping[str, str]:
@@ -57,8 +60,8 @@ class SourceTaskContextImpl:
     def offset_storage_reader(self) -> StoredOffsets:
         return self._reader
 
-    def transaction_context(self) -> None:
-        return None
+    def transaction_context(self) -> TransactionContext | None:
+        return self._transactions
 
 
 class SourceTaskRunner:
