@@ -1,4 +1,4 @@
-"""Runs a real ``kconnect standalone`` worker as a subprocess for integration tests."""
+"""Runs a real ``kconnect standalone`` (or ``distributed``) worker as a subprocess for integration tests."""
 
 from __future__ import annotations
 
@@ -44,8 +44,11 @@ class RestClient:
 
 
 class Worker:
-    def __init__(self, work: Path, bootstrap: str, extra: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, work: Path, bootstrap: str, extra: dict[str, str] | None = None, mode: str = "standalone"
+    ) -> None:
         self.work = work
+        self.mode = mode
         self.port = free_port()
         self.rest = RestClient(f"http://127.0.0.1:{self.port}")
         self.props = {
@@ -58,6 +61,8 @@ class Worker:
             "kconnect.task.restart.initial.backoff.ms": "200",
             **(extra or {}),
         }
+        if mode == "distributed":
+            del self.props["offset.storage.file.filename"]
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = work / "worker.log"
 
@@ -69,7 +74,7 @@ class Worker:
         repo = str(Path(__file__).resolve().parents[2])
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")]))}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "kconnect.supervisor", "standalone", str(worker_file), *connector_files],
+            [sys.executable, "-m", "kconnect.supervisor", self.mode, str(worker_file), *connector_files],
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env=env,
@@ -111,6 +116,13 @@ class Worker:
                 self.proc.wait()
         self._log.close()
         return self.proc.returncode
+
+    def kill9(self) -> None:
+        """SIGKILL the supervisor only (its children are left to notice on their own, as after a crash)."""
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait()
+        self._log.close()
 
     def task_pids(self, connector: str | None = None, role: str | None = None) -> list[int]:
         """PIDs of this worker's task/connector processes (from their informational argv)."""

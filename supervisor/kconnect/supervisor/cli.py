@@ -1,4 +1,4 @@
-"""``kconnect`` command line: standalone worker, local development broker, quickstart."""
+"""``kconnect`` command line: standalone and distributed workers, local development broker, quickstart."""
 
 from __future__ import annotations
 
@@ -167,12 +167,21 @@ def standalone(args: argparse.Namespace) -> int:
         os.rmdir(runtime_dir) if os.path.isdir(runtime_dir) and not os.listdir(runtime_dir) else None
 
 
+def distributed(args: argparse.Namespace) -> int:
+    from kconnect.supervisor.distributed.cli import run_distributed
+
+    configure_logging()
+    return run_distributed(args.worker_properties, VERSION, COMPAT_VERSION)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kconnect", description="Kafka Connect, one OS process per task.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("standalone", help="run a standalone worker (like Java's connect-standalone)")
     p.add_argument("worker_properties")
     p.add_argument("connector_files", nargs="*")
+    d = sub.add_parser("distributed", help="run a distributed worker (like Java's connect-distributed)")
+    d.add_argument("worker_properties")
     sub.add_parser(
         "dev-broker", help="run a local single-node Apache Kafka broker for trying kconnect out", add_help=False
     )
@@ -189,6 +198,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "standalone":
         return standalone(args)
+    if args.command == "distributed":
+        return distributed(args)
     parser.error(f"unknown command {args.command}")
     return 2
 

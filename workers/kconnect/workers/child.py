@@ -67,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     for logger_name, level in (boot.get("log_levels") or {}).items():
         logging.getLogger(logger_name).setLevel(level)
     link = SupervisorLink(channel)
+    if boot.get("deadline") is not None:  # distributed mode: the unit's lease deadline (CLOCK_BOOTTIME ms)
+        from kconnect.workers.control import arm_deadline
+
+        arm_deadline(int(boot["deadline"]))
     signal.signal(signal.SIGTERM, lambda *_: setattr(link, "stop_requested", True))
     try:
         if role == "connector":
@@ -83,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
             run_admin(boot, link)
         elif role == "probe":
             run_probe(boot, link)
+        elif role == "coordinator":  # distributed mode: the process that owns the internal Kafka clients
+            from kconnect.supervisor.distributed.coordinator import run_coordinator
+
+            run_coordinator(boot, link)
         elif role in ("source_task", "sink_task"):
             run_task(boot, link)
         else:

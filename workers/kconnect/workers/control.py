@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import time
 from typing import Any
 
@@ -49,6 +50,8 @@ class SupervisorLink:
             self.paused = True
         elif kind == m.RESUME:
             self.paused = False
+        elif kind == "set_deadline":
+            arm_deadline(int(msg["deadline"]))
         elif kind == "set_log_level":
             logging.getLogger(msg.get("logger") or None).setLevel(msg["level"])
         else:
@@ -68,3 +71,11 @@ class SupervisorLink:
         if now - self._last_heartbeat >= HEARTBEAT_INTERVAL_S:
             self._last_heartbeat = now
             self.send({"type": m.HEARTBEAT, "pid": os.getpid(), "stats": stats})
+
+
+def arm_deadline(deadline_boottime_ms: int) -> None:
+    """Distributed mode's self-fencing: the kernel kills this process (SIGALRM, default action) when its
+    lease deadline passes, even if the supervisor is frozen or gone. Re-arming replaces the timer."""
+    left_ms = deadline_boottime_ms - time.clock_gettime_ns(time.CLOCK_BOOTTIME) // 1_000_000
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    signal.setitimer(signal.ITIMER_REAL, max(left_ms, 1) / 1000.0)

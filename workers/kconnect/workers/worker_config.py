@@ -472,7 +472,7 @@ KNOWN_PREFIXES_COMMON = (
     "admin.listeners.https.",
     "config.providers.",
 )
-KNOWN_PREFIXES_DISTRIBUTED = ("config.storage.", "offset.storage.", "status.storage.", COORDINATION_STORAGE_PREFIX)
+KNOWN_PREFIXES_DISTRIBUTED = ("config.storage.", "offset.storage.", "status.storage.", "kconnect.coordination.")
 
 # Removed in Kafka 3.0; Java warns about them (we do the same).
 _REMOVED_INTERNAL_CONVERTER = ("internal.key.converter", "internal.value.converter")
@@ -604,8 +604,13 @@ class WorkerConfig:
     values: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), repr=False)
 
     @classmethod
-    def from_props(cls, props: Mapping[str, str], mode: WorkerMode = "standalone", *, log: bool = True) -> WorkerConfig:
-        """Parse and validate ``props``; raises :class:`ConfigError` (Apache's messages) naming the bad key."""
+    def from_props(cls, props: Mapping[str, str], mode: WorkerMode | None = None, *, log: bool = True) -> WorkerConfig:
+        """Parse and validate ``props``; raises :class:`ConfigError` (Apache's messages) naming the bad key.
+
+        Without ``mode``: ``KCONNECT_WORKER_MODE`` (a distributed supervisor sets it for its children), else
+        standalone."""
+        if mode is None:
+            mode = "distributed" if os.environ.get("KCONNECT_WORKER_MODE") == "distributed" else "standalone"
         definition = worker_config_def(mode)
         raw = {str(k): str(v) for k, v in props.items()}
         values = definition.parse(raw)

@@ -1,0 +1,401 @@
+"""Sans-IO worker core (review §6.4, erratum 26): the decisions of one supervisor, no I/O.
+
+The shell (later: confluent-kafka, subprocess and pidfds; today: the simulator in tests/sim) feeds it
+events and executes the commands it returns:
+
+* inputs: ``start(now)``, ``on_record(offset, lat, record, now)``, ``on_delivery(seq, ok, now)``,
+  ``on_child_exit(unit, token, now)``, ``tick(now)``, ``leave(mode, now)``, ``set_wanted(units)``;
+* outputs: ``Produce(record)``, ``Spawn(unit, token, deadline)``, ``SetDeadline(unit, token, deadline)``
+  (re-arms the child's kernel timer), ``Stop(unit, token)`` (SIGTERM now, SIGKILL after g), ``FenceAll()``
+  (SIGKILL every child), ``Exit(reason)``.
+
+``now`` is the local CLOCK_BOOTTIME in integer milliseconds; broker time never mixes with it.
+
+Local invariants (review I1-I5):
+
+* I1 spawn only if my epoch is LIVE at my applied position, the unit is OWNED by me with that token, at
+  least ``min_start_lease`` of lease remains, and no process of the unit (any token) is alive here;
+* I2 every child's deadline is <= the lease deadline; a revoked child's deadline is capped to apply time + g
+  before any later renewal is passed on;
+* I3 RELEASE and LEAVE only after the child's exit was observed;
+* I4 the lease deadline is computed from a heartbeat's send time, never from "now";
+* I5 after LEAVE or after my epoch ended, nothing is spawned under that epoch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from kconnect.supervisor.coordination import assignor
+from kconnect.supervisor.coordination import records as r
+from kconnect.supervisor.coordination import referee as ref
+from kconnect.supervisor.coordination.params import Profile
+from kconnect.supervisor.coordination.records import Token, Unit
+
+
+@dataclass(frozen=True, slots=True)
+class Produce:
+    record: r.Record
+
+
+@dataclass(frozen=True, slots=True)
+class Spawn:
+    unit: Unit
+    token: Token
+    deadline: int
+
+
+@dataclass(frozen=True, slots=True)
+class SetDeadline:
+    unit: Unit
+    token: Token
+    deadline: int
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    unit: Unit
+    token: Token
+
+
+@dataclass(frozen=True, slots=True)
+class FenceAll:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Exit:
+    reason: str
+
+
+Command = Produce | Spawn | SetDeadline | Stop | FenceAll | Exit
+Applier = Callable[[ref.State, r.Record, int, int], ref.State]
+Proposer = Callable[[ref.State, Iterable[Unit], int], assignor.Proposal | None]
+
+
+def _default_apply(state: ref.State, record: r.Record, lat: int, offset: int) -> ref.State:
+    return ref.apply(state, record, lat, offset)
+
+
+@dataclass(slots=True)
+class _Child:
+    token: Token
+    deadline: int
+    stopping: bool = False
+
+
+@dataclass(slots=True)
+class MemberCore:
+    worker_id: str
+    incarnation: str
+    profile: Profile
+    fingerprint: r.Fingerprint
+    rest_url: str = ""
+    applier: Applier = _default_apply
+    proposer: Proposer = assignor.propose
+    wanted: tuple[Unit, ...] = ()
+    config_offset: int = 0
+
+    state: ref.State = field(default_factory=lambda: ref.INITIAL)
+    epoch: int | None = None
+    join_seq: int = 0
+    seq: int = 0
+    lease_deadline: int = ref.NEVER
+    next_heartbeat: int = ref.NEVER
+    sent_at: dict[int, int] = field(default_factory=dict)
+    children: dict[Unit, _Child] = field(default_factory=dict)
+    releases: dict[Unit, Token] = field(default_factory=dict)  # to send until applied
+    release_sent_at: int = ref.NEVER
+    join_sent_at: int = ref.NEVER
+    proposal_seq: int | None = None  # my ASSIGNMENT in flight (not yet seen in the log)
+    proposal_sent_at: int = ref.NEVER
+    leaving: r.LeaveMode | None = None
+    left: bool = False
+    exited: str | None = None
+    fenced: bool = False
+
+    # -- helpers ---------------------------------------------------------------------------------------
+
+    def _next_seq(self) -> int:
+        self.seq += 1
+        return self.seq
+
+    def _env(self) -> dict[str, object]:
+        return {"cluster": self.fingerprint.group_id, "worker_id": self.worker_id, "incarnation": self.incarnation}
+
+    def _member(self) -> ref.Member | None:
+        return None if self.epoch is None else self.state.members.get(self.epoch)
+
+    def live(self) -> bool:
+        m = self._member()
+        return m is not None and m.status is ref.Status.LIVE
+
+    def _join(self, now: int) -> list[Command]:
+        self.join_seq += 1
+        self.epoch = None
+        self.join_sent_at = now
+        rec = r.JoinRecord(
+            cluster=self.fingerprint.group_id,
+            worker_id=self.worker_id,
+            incarnation=self.incarnation,
+            seq=self._next_seq(),
+            wall_ms=0,
+            join_seq=self.join_seq,
+            rest_url=self.rest_url,
+            fingerprint=self.fingerprint,
+            config_offset=self.config_offset,
+            ready=True,
+        )
+        return [Produce(rec)]
+
+    # -- inputs ----------------------------------------------------------------------------------------
+
+    def start(self, now: int) -> list[Command]:
+        return self._join(now)
+
+    def set_wanted(self, units: Iterable[Unit], config_offset: int) -> None:
+        self.wanted = tuple(sorted(set(units)))
+        self.config_offset = config_offset
+
+    def on_delivery(self, seq: int, ok: bool, now: int) -> list[Command]:
+        # A failed delivery may still be persisted (review §6.6): the referee dedupes by seq, so nothing to undo.
+        if not ok and seq == self.proposal_seq:
+            self.proposal_seq = None
+        return []
+
+    def on_record(self, offset: int, lat: int, record: r.Record, now: int) -> list[Command]:
+        before = self.state
+        self.state = self.applier(self.state, record, lat, offset)
+        if self.state is before or self.exited:
+            return []
+        out: list[Command] = []
+        if self.state.halted is not None:
+            self.exited = self.state.halted
+            return [FenceAll(), Exit(self.state.halted)]
+        mine = record.incarnation == self.incarnation
+        own_join = mine and isinstance(record, r.JoinRecord) and record.join_seq == self.join_seq
+        if own_join and self.state.members.get(offset) is not None:
+            self.epoch = offset
+            self.lease_deadline = self.join_sent_at + self._lease_span()  # the JOIN is the first heartbeat
+            self.next_heartbeat = now
+        if self.epoch is not None:
+            # I2: cap a revoked child's kernel deadline before any later renewal is passed on.
+            g = self.profile.local.graceful_ms
+            for u, v in self.state.revoking.items():
+                c = self.children.get(u)
+                if v.epoch == self.epoch and c is not None and c.token == v.token and not c.stopping:
+                    c.stopping = True
+                    c.deadline = min(c.deadline, now + g)
+                    out += [SetDeadline(u, c.token, c.deadline), Stop(u, c.token)]
+            if mine and isinstance(record, r.HeartbeatRecord) and record.epoch == self.epoch:
+                m = self._member()
+                if m is not None and m.status is ref.Status.LIVE and m.last_hb_off == offset:
+                    sent = self.sent_at.pop(record.seq, None)
+                    if sent is not None:
+                        out += self._renew(sent + self._lease_span())
+            if mine and isinstance(record, r.AssignmentRecord) and record.seq == self.proposal_seq:
+                self.proposal_seq = None
+        unchanged = (
+            self.state.owned is before.owned
+            and self.state.revoking is before.revoking
+            and self.state.parked is before.parked
+            and self.state.gen == before.gen
+            and not mine
+        )
+        return out if unchanged else out + self.tick(now)
+
+    def _lease_span(self) -> int:
+        return self.state.params.lease_ms - self.profile.local.safety_margin_ms
+
+    def _renew(self, deadline: int) -> list[Command]:
+        if deadline <= self.lease_deadline:
+            return []
+        self.lease_deadline = deadline
+        self.fenced = False
+        out: list[Command] = []
+        for u, c in sorted(self.children.items()):
+            if not c.stopping:
+                c.deadline = deadline
+                out.append(SetDeadline(u, c.token, deadline))
+        return out
+
+    def on_child_exit(self, unit: Unit, token: Token, now: int) -> list[Command]:
+        c = self.children.get(unit)
+        if c is not None and c.token == token:
+            del self.children[unit]
+        if self.epoch is not None:
+            v = ref.unit_view(self.state, unit)
+            held = v is not None and v.epoch == self.epoch and v.token == token
+            if held and v is not None and (v.state != "OWNED" or unit not in self.wanted):
+                self.releases[unit] = token
+        return self.tick(now)
+
+    def leave(self, mode: r.LeaveMode, now: int) -> list[Command]:
+        self.leaving = mode
+        return self.tick(now)
+
+    # -- the periodic decision ---------------------------------------------------------------------------
+
+    def tick(self, now: int) -> list[Command]:
+        if self.exited or self.left:
+            return []
+        out: list[Command] = []
+        if self.epoch is None:
+            # JOIN not seen yet; a lost JOIN may still land later (deduped by join_seq), so just retry.
+            if self.state.cluster is not None and now - self.join_sent_at > self.state.params.lease_ms:
+                out += self._join(now)
+            return out
+        m = self._member()
+        if m is None or m.status is not ref.Status.LIVE:
+            return out + self._ended(m, now)
+        if now >= self.lease_deadline and not self.fenced:
+            self.fenced = True
+            out.append(FenceAll())  # backstop: the children's kernel timers fire at the same deadline
+        if self.leaving is not None:
+            return out + self._leave_step(now)
+        if now >= self.next_heartbeat:
+            out += self._heartbeat(now)
+        out += self._reconcile(now)
+        out += self._send_releases(now)
+        out += self._lead(now)
+        return out
+
+    def _heartbeat(self, now: int) -> list[Command]:
+        assert self.epoch is not None
+        self.next_heartbeat = now + self.profile.local.heartbeat_ms
+        seq = self._next_seq()
+        self.sent_at[seq] = now  # I4: the lease counts from the send time
+        if len(self.sent_at) > 64:
+            for old in sorted(self.sent_at)[:-64]:
+                del self.sent_at[old]
+        rec = r.HeartbeatRecord(
+            cluster=self.fingerprint.group_id,
+            worker_id=self.worker_id,
+            incarnation=self.incarnation,
+            seq=seq,
+            epoch=self.epoch,
+            applied_upto=self.state.applied,
+            config_offset=self.config_offset,
+            ready=True,
+            can_lead=True,
+        )
+        return [Produce(rec)]
+
+    def _reconcile(self, now: int) -> list[Command]:
+        assert self.epoch is not None
+        out: list[Command] = []
+        wanted = frozenset(self.wanted)
+        mine = ref.units_of(self.state, self.epoch)
+        desired = {u: k for u, k in mine.items() if u in wanted}
+        for u, c in sorted(self.children.items()):
+            if not c.stopping and desired.get(u) != c.token:
+                c.stopping = True
+                c.deadline = min(c.deadline, now + self.profile.local.graceful_ms)
+                out += [SetDeadline(u, c.token, c.deadline), Stop(u, c.token)]
+        min_lease = self.profile.local.min_start_lease_ms(self.state.params.lease_ms)
+        if self.lease_deadline - now >= min_lease:
+            for u, k in desired.items():
+                if u not in self.children:  # I1: no process of u, under any token, alive here
+                    self.children[u] = _Child(k, self.lease_deadline)
+                    out.append(Spawn(u, k, self.lease_deadline))
+        # Revoked (or no longer wanted) units without a process: release at once.
+        for u, k in ref.revoking_of(self.state, self.epoch).items():
+            if u not in self.children:
+                self.releases.setdefault(u, k)
+        for u, k in mine.items():
+            if u not in desired and u not in self.children:
+                self.releases.setdefault(u, k)
+        return out
+
+    def _send_releases(self, now: int) -> list[Command]:
+        assert self.epoch is not None
+        for u, k in list(self.releases.items()):
+            v = ref.unit_view(self.state, u)
+            if v is None or v.epoch != self.epoch or v.token != k or (v.state == "PARKED" and v.token == k):
+                del self.releases[u]  # applied (or no longer mine): stop re-sending
+        if not self.releases or now - self.release_sent_at < 2 * self.profile.local.heartbeat_ms:
+            return []
+        self.release_sent_at = now
+        items = tuple(r.ReleaseItem(u, k) for u, k in sorted(self.releases.items()))
+        rec = r.ReleaseRecord(
+            cluster=self.fingerprint.group_id,
+            worker_id=self.worker_id,
+            incarnation=self.incarnation,
+            seq=self._next_seq(),
+            epoch=self.epoch,
+            items=items,
+        )
+        return [Produce(rec)]
+
+    def _lead(self, now: int) -> list[Command]:
+        assert self.epoch is not None
+        lead = ref.leader(self.state)
+        if lead is None or lead.epoch != self.epoch or now >= self.lease_deadline:
+            return []
+        if self.proposal_seq is not None and now - self.proposal_sent_at < self.state.params.lease_ms:
+            return []  # my previous ASSIGNMENT is not applied yet
+        proposal = self.proposer(self.state, self.wanted, self.config_offset)
+        if proposal is None:
+            return []
+        seq = self._next_seq()
+        self.proposal_seq, self.proposal_sent_at = seq, now
+        rec = r.AssignmentRecord(
+            cluster=self.fingerprint.group_id,
+            worker_id=self.worker_id,
+            incarnation=self.incarnation,
+            seq=seq,
+            epoch=self.epoch,
+            gen=proposal.gen,
+            based_on=self.state.applied,
+            config_offset=proposal.config_offset,
+            revokes=proposal.revokes,
+            grants=proposal.grants,
+        )
+        return [Produce(rec)]
+
+    def _leave_step(self, now: int) -> list[Command]:
+        assert self.epoch is not None
+        out: list[Command] = []
+        for u, c in sorted(self.children.items()):
+            if not c.stopping:
+                c.stopping = True
+                c.deadline = min(c.deadline, now + self.profile.local.graceful_ms)
+                out += [SetDeadline(u, c.token, c.deadline), Stop(u, c.token)]
+        if self.children:
+            return out
+        assert self.leaving is not None
+        rec = r.LeaveRecord(
+            cluster=self.fingerprint.group_id,
+            worker_id=self.worker_id,
+            incarnation=self.incarnation,
+            seq=self._next_seq(),
+            epoch=self.epoch,
+            mode=self.leaving,
+        )
+        self.left = True  # I3/I5: LEAVE only after every child exited; nothing spawns afterwards
+        return [*out, Produce(rec)]
+
+    def _ended(self, m: ref.Member | None, now: int) -> list[Command]:
+        """My epoch is no longer LIVE: kill everything, then re-join (or stop on a duplicate worker.id)."""
+        out: list[Command] = []
+        if self.children:
+            if not self.fenced:
+                self.fenced = True
+                out.append(FenceAll())
+            return out
+        if m is not None and m.status is ref.Status.SUPERSEDED:
+            newer = [
+                x
+                for x in self.state.members.values()
+                if x.worker_id == self.worker_id and x.status is ref.Status.LIVE and x.incarnation != self.incarnation
+            ]
+            if newer:
+                self.exited = "duplicate worker.id: superseded by another process"
+                return [*out, Exit(self.exited)]
+        if self.leaving is not None:
+            self.left = True
+            return out
+        self.releases.clear()
+        self.fenced = False
+        return out + self._join(now)

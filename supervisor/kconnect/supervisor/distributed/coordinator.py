@@ -1,0 +1,442 @@
+"""The coordinator: the child process of a distributed worker that owns every Kafka client of the mode.
+
+It reads and writes the internal topics (config, status, offsets: ``kconnect.supervisor.stores``), reads and
+appends the coordination log, and drives the sans-IO member core (``coordination/member.py``) with real
+time (CLOCK_BOOTTIME) and real records. The master learns from it which units run here (``spawn``), when
+their leases move (``set_deadline``), which must stop (``stop_unit``) and when to kill everything
+(``fence``); it receives a view of the cluster for REST reads. One thread: every loop pass polls the
+supervisor link, the coordination log and the stores, then lets the core decide.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from kconnect.ipc.codec import Message, PeerClosed
+from kconnect.supervisor.coordination import member as mc
+from kconnect.supervisor.coordination import records as r
+from kconnect.supervisor.coordination import referee as ref
+from kconnect.supervisor.coordination.params import from_worker_properties
+from kconnect.supervisor.distributed import protocol as p
+from kconnect.supervisor.distributed.coordlog import CoordinationLog
+from kconnect.supervisor.stores.config_state import ClusterConfigState, ConfigListener
+from kconnect.supervisor.stores.formats import RestartRequest, StatusValue
+from kconnect.supervisor.stores.kafka_stores import (
+    client_id_base,
+    create_internal_topics,
+    internal_client_config,
+    open_internal_stores,
+)
+from kconnect.supervisor.stores.topics import coordination_topic_name
+from kconnect.workers.control import SupervisorLink
+from kconnect.workers.offsets import offset_key, partition_of_key
+from kconnect.workers.worker_config import WorkerConfig
+
+logger = logging.getLogger("kconnect.coordinator")
+
+LOOP_S = 0.02  # longest wait in one pass (coordination log poll)
+VIEW_EVERY_S = 0.1  # at most this often a new cluster view goes to the master
+
+
+def boottime_ms() -> int:
+    """CLOCK_BOOTTIME in ms: keeps counting through suspend, never steps (the core's local clock)."""
+    return time.clock_gettime_ns(time.CLOCK_BOOTTIME) // 1_000_000
+
+
+def wanted_units(snap: ClusterConfigState) -> list[r.Unit]:
+    """Connector instances and committed tasks of every connector that is not STOPPED."""
+    units: list[r.Unit] = []
+    for name in snap.connectors():
+        if snap.target_state(name) == "STOPPED":
+            continue
+        units.append((name, r.CONNECTOR_TASK))
+        units.extend(snap.tasks(name))
+    return units
+
+
+class _Listener(ConfigListener):
+    def __init__(self) -> None:
+        self.restarts: list[RestartRequest] = []
+
+    def on_restart_request(self, request: RestartRequest) -> None:
+        self.restarts.append(request)
+
+
+class _PluginInfo:
+    """Connector type and version by class name (plugin code loads here, never in the supervisor)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, tuple[str, str]] = {}
+        self._registry: Any = None
+
+    def of(self, config: Mapping[str, str | None]) -> tuple[str, str]:
+        cls_name = str(config.get("connector.class") or "")
+        if cls_name not in self._cache:
+            try:
+                from kconnect.plugins.registry import PluginRegistry, connector_type
+
+                if self._registry is None:
+                    self._registry = PluginRegistry.from_entry_points()
+                cls = self._registry.connector_class(cls_name)
+                self._cache[cls_name] = (connector_type(cls), str(cls.version()))
+            except Exception as e:  # an unknown class: the connector process reports the failure
+                logger.warning("Cannot load connector class %s: %s", cls_name, e)
+                self._cache[cls_name] = ("unknown", "unknown")
+        return self._cache[cls_name]
+
+
+class Coordinator:
+    def __init__(self, boot: Mapping[str, Any], link: SupervisorLink) -> None:
+        self.link = link
+        self.props: dict[str, str] = dict(boot["worker"])
+        self.worker = WorkerConfig.from_props(self.props, "distributed", log=False)
+        self.worker_id: str = boot["worker_id"]
+        self.profile = from_worker_properties(self.props)
+        self.listener = _Listener()
+        self.plugins = _PluginInfo()
+        created = create_internal_topics(self.worker)
+        if created:
+            logger.info("Created internal topics %s", ", ".join(created))
+        self.stores = open_internal_stores(self.worker, self.listener)
+        self.stores.start()
+        fingerprint = r.Fingerprint(
+            group_id=str(self.worker.group_id),
+            config_topic=str(self.worker.get("config.storage.topic")),
+            status_topic=str(self.worker.get("status.storage.topic")),
+            offsets_topic=str(self.worker.get("offset.storage.topic")),
+        )
+        self.log = CoordinationLog(
+            coordination_topic_name(self.worker),
+            internal_client_config(self.worker, "producer"),
+            client_id_base(self.worker) + "coordination",
+            self.profile.protocol.lease_ms,
+        )
+        self.core = mc.MemberCore(
+            worker_id=self.worker_id,
+            incarnation=uuid.uuid4().hex,
+            profile=self.profile,
+            fingerprint=fingerprint,
+            rest_url=str(boot.get("rest_url") or ""),
+        )
+        self.snap = self.stores.config.snapshot()
+        self.core.set_wanted(wanted_units(self.snap), max(self.snap.offset, 0))
+        self.view_dirty = True
+        self.view_sent_at = 0.0
+        self.leaving = False
+
+    # --- start-up ----------------------------------------------------------------------------------
+    def start(self) -> None:
+        backlog = self.log.read_to_end(30.0)
+        for offset, lat, value in backlog:
+            self._feed(offset, lat, value, run=False)
+        if self.core.state.cluster is None:
+            # Whoever finds the log without a CLUSTER record writes one; a late duplicate is ignored by the referee.
+            logger.info("Coordination topic %s has no CLUSTER record: writing one", self.log.topic)
+            self.log.append(
+                r.ClusterRecord(
+                    cluster=self.core.fingerprint.group_id,
+                    worker_id=self.worker_id,
+                    incarnation=self.core.incarnation,
+                    seq=0,
+                    params=self.profile.protocol,
+                    fingerprint=self.core.fingerprint,
+                ),
+                lambda _seq, _ok: None,
+            )
+            self.log.flush(10.0)
+        self._run(self.core.start(boottime_ms()))
+
+    # --- the loop ----------------------------------------------------------------------------------
+    def run(self) -> None:
+        self.start()
+        self.link.send({"type": p.COORD_READY, "worker_id": self.worker_id})
+        while True:
+            if not self._read_master():
+                logger.info("The supervisor is gone; the coordinator stops")
+                return
+            for offset, lat, value in self.log.poll(LOOP_S):
+                self._feed(offset, lat, value)
+            self.log.serve_deliveries()
+            self._poll_stores()
+            self._run(self.core.tick(boottime_ms()))
+            if self.core.exited:
+                self.link.send({"type": p.EXIT, "reason": self.core.exited})
+                return
+            if self.core.left:
+                self.log.flush(5.0)
+                self.link.send({"type": p.EXIT, "reason": "left the cluster"})
+                return
+            self._send_view()
+
+    def _feed(self, offset: int, lat: int, value: bytes, run: bool = True) -> None:
+        try:
+            record = r.decode(value)
+        except r.DecodeError as e:
+            # Review erratum 18: a record that does not decode halts the referee; fence and stop.
+            self.core.exited = f"undecodable coordination record at offset {offset}: {e}"
+            self._run([mc.FenceAll(), mc.Exit(self.core.exited)])
+            return
+        before = self.core.state
+        commands = self.core.on_record(offset, lat, record, boottime_ms())
+        if run:
+            self._run(commands)
+        if self.core.state is not before:
+            self.view_dirty = True
+
+    def _poll_stores(self, written: bool = False) -> None:
+        # A write reads the topic to its end itself, so after one the snapshot is refreshed unconditionally.
+        if self.stores.config.poll(0) or written:
+            snap = self.stores.config.snapshot()
+            if snap != self.snap:
+                self.snap = snap
+                self.core.set_wanted(wanted_units(snap), max(snap.offset, 0))
+                self.view_dirty = True
+        if self.stores.status.poll(0):
+            self.view_dirty = True
+        self.stores.offsets.log.poll(0)
+        while self.listener.restarts:
+            req = self.listener.restarts.pop(0)
+            self.link.send(
+                {
+                    "type": p.RESTART,
+                    "connector": req.connector,
+                    "include_tasks": req.include_tasks,
+                    "only_failed": req.only_failed,
+                }
+            )
+
+    # --- commands of the core -----------------------------------------------------------------------
+    def _run(self, commands: list[mc.Command]) -> None:
+        for cmd in commands:
+            if isinstance(cmd, mc.Produce):
+                self.log.append(cmd.record, self._delivered)
+            elif isinstance(cmd, mc.Spawn):
+                self._spawn(cmd)
+            elif isinstance(cmd, mc.SetDeadline):
+                self.link.send({**self._unit(cmd.unit, cmd.token), "type": p.SET_DEADLINE, "deadline": cmd.deadline})
+            elif isinstance(cmd, mc.Stop):
+                self.link.send({**self._unit(cmd.unit, cmd.token), "type": p.STOP_UNIT})
+            elif isinstance(cmd, mc.FenceAll):
+                logger.warning("Lease lost or epoch ended: fencing every unit of this worker")
+                self.link.send({"type": p.FENCE})
+            elif isinstance(cmd, mc.Exit):
+                logger.error("Coordinator exits: %s", cmd.reason)
+            self.view_dirty = True
+
+    @staticmethod
+    def _unit(unit: r.Unit, token: r.Token) -> dict[str, Any]:
+        return {"connector": unit[0], "task": unit[1], "token": [token[0], token[1]]}
+
+    def _delivered(self, seq: int, ok: bool) -> None:
+        self._run(self.core.on_delivery(seq, ok, boottime_ms()))
+
+    def _spawn(self, cmd: mc.Spawn) -> None:
+        name, task = cmd.unit
+        config = self.snap.connector_configs.get(name)
+        if config is None:  # deleted meanwhile: the core revokes it soon; nothing to run
+            self.link.send({**self._unit(cmd.unit, cmd.token), "type": p.SPAWN, "deadline": cmd.deadline, "skip": True})
+            return
+        conn_type, _version = self.plugins.of(config)
+        msg: Message = {
+            **self._unit(cmd.unit, cmd.token),
+            "type": p.SPAWN,
+            "deadline": cmd.deadline,
+            "conn_type": conn_type,
+            "connector_config": dict(config),
+        }
+        if task >= 0:
+            msg["task_config"] = dict(self.snap.task_config((name, task)) or {})
+            if conn_type == "source":
+                self.stores.offsets.read_to_end(5.0)  # the previous owner's last flush
+                msg["offsets"] = {
+                    offset_key(name, part): dict(off) for part, off in self.stores.offsets.connector_offsets(name)
+                }
+        self.link.send(msg)
+
+    # --- the master ---------------------------------------------------------------------------------
+    def _read_master(self) -> bool:
+        try:
+            while True:
+                msg = self.link.channel.recv(0.0)
+                if msg is None:
+                    return True
+                self._on_master(msg)
+        except (PeerClosed, ConnectionError, OSError):
+            return False
+
+    def _on_master(self, msg: Message) -> None:
+        kind = msg["type"]
+        now = boottime_ms()
+        if kind == p.UNIT_EXITED:
+            token = msg["token"]
+            self._run(self.core.on_child_exit((msg["connector"], msg["task"]), (token[0], token[1]), now))
+        elif kind == p.UNIT_STATUS:
+            self._write_status(msg["connector"], int(msg["task"]), msg["state"], msg.get("trace"))
+        elif kind == p.TASK_CONFIGS:
+            self._task_configs(msg["connector"], [dict(c) for c in msg["configs"]])
+        elif kind == p.OFFSETS:
+            self._offsets(msg["offsets"])
+        elif kind == p.WRITE:
+            try:
+                body = self._write(msg["op"], msg.get("args") or {})
+                self.link.send({"type": p.WRITE_DONE, "id": msg["id"], "status": 200, "body": body})
+            except Exception as e:
+                logger.exception("Config write %s failed", msg["op"])
+                self.link.send({"type": p.WRITE_DONE, "id": msg["id"], "status": 500, "body": str(e)})
+        elif kind == p.LEAVE and not self.leaving:
+            self.leaving = True
+            logger.info("Leaving the cluster: stopping this worker's units first")
+            self._run(self.core.leave(r.LeaveMode.SHUTDOWN, now))
+
+    def _write_status(self, connector: str, task: int, state: str, trace: str | None) -> None:
+        config = self.snap.connector_configs.get(connector)
+        version = self.plugins.of(config)[1] if config is not None else None
+        value = StatusValue(state, trace, self.worker_id, self.core.state.gen, version)
+        if task < 0:
+            self.stores.status.put_connector(connector, value)
+        else:
+            self.stores.status.put_task((connector, task), value)
+
+    def _owns(self, unit: r.Unit) -> bool:
+        if self.core.epoch is None or not self.core.live():
+            return False
+        return unit in ref.units_of(self.core.state, self.core.epoch)
+
+    def _task_configs(self, connector: str, configs: list[dict[str, str]]) -> None:
+        """The connector instance runs here: persist its task configs (task-/commit- records) if they changed."""
+        if not self._owns((connector, r.CONNECTOR_TASK)) or not self.snap.contains(connector):
+            return  # a connector that moved away (or was deleted) must not write task configs
+        current = [dict(self.snap.task_config((connector, i)) or {}) for i in range(self.snap.task_count(connector))]
+        if current == configs and connector not in self.snap.inconsistent:
+            return
+        logger.info("Writing %d task config(s) of connector %s", len(configs), connector)
+        self.stores.config.put_task_configs(connector, configs)
+        self._poll_stores(written=True)
+
+    def _offsets(self, offsets: Mapping[str, Mapping[str, Any] | None]) -> None:
+        by_connector: dict[str, list[tuple[Mapping[str, Any], Mapping[str, Any] | None]]] = {}
+        for key, value in offsets.items():
+            try:
+                connector, partition = partition_of_key(key)
+            except ValueError:
+                continue
+            by_connector.setdefault(connector, []).append((partition, value))
+        for connector, items in by_connector.items():
+            self.stores.offsets.put_offsets(connector, items)
+
+    def _write(self, op: str, args: Mapping[str, Any]) -> Any:
+        config = self.stores.config
+        name = str(args.get("name", ""))
+        if op == "put_connector_config":
+            existed = config.contains(name)
+            config.put_connector_config(name, args["config"], args.get("target_state"))
+            out: Any = {"existed": existed}
+        elif op == "delete_connector":
+            if not config.contains(name):
+                out = {"existed": False}
+            else:
+                config.remove_connector_config(name)
+                out = {"existed": True}
+        elif op == "target_state":
+            state = args["state"]
+            config.put_target_state(name, state)
+            if state == "STOPPED":
+                config.put_task_configs(name, [])  # Java's stop: no tasks until resumed
+            config.refresh()
+            out = None
+        elif op == "restart":
+            config.put_restart_request(
+                name, include_tasks=bool(args.get("include_tasks")), only_failed=bool(args.get("only_failed"))
+            )
+            out = None
+        elif op == "offsets":
+            self.stores.offsets.read_to_end()
+            if args.get("reset"):
+                items = [(part, None) for part, _off in self.stores.offsets.connector_offsets(name)]
+            else:
+                items = [(o["partition"], o.get("offset")) for o in args.get("offsets") or []]
+            self.stores.offsets.put_offsets(name, items)
+            self.stores.offsets.read_to_end()
+            out = None
+        elif op == "read_offsets":
+            self.stores.offsets.read_to_end()
+            pairs = sorted(self.stores.offsets.connector_offsets(name), key=lambda po: str(sorted(po[0].items())))
+            out = {"offsets": [{"partition": dict(part), "offset": dict(off)} for part, off in pairs]}
+        else:
+            raise ValueError(f"unknown write {op}")
+        self._poll_stores(written=True)
+        self._send_view(force=True)
+        return out
+
+    # --- the view ------------------------------------------------------------------------------------
+    def _send_view(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not (self.view_dirty or force) or (not force and now - self.view_sent_at < VIEW_EVERY_S):
+            return
+        self.view_dirty = False
+        self.view_sent_at = now
+        self.link.send(self._view())
+
+    def _view(self) -> Message:
+        snap, state = self.snap, self.core.state
+        connectors: dict[str, Any] = {}
+        for name in snap.connectors():
+            config = dict(snap.connector_configs[name])
+            conn_type, version = self.plugins.of(config)
+            connectors[name] = {
+                "config": config,
+                "target": snap.target_state(name) or "STARTED",
+                "type": conn_type,
+                "version": version,
+                "tasks": [dict(snap.task_config(t) or {}) for t in snap.tasks(name)],
+            }
+        status = self.stores.status
+
+        def row(v: StatusValue | None) -> list[Any] | None:
+            return None if v is None else [v.state, v.trace, v.worker_id, v.generation, v.version]
+
+        statuses = {
+            name: {
+                "connector": row(status.get(name)),
+                "tasks": {str(t): row(v) for t, v in status.get_all(name).items()},
+                "topics": sorted(status.get_topics(name)),
+            }
+            for name in snap.connectors()
+        }
+        members = ref.live_members(state)
+        lead = ref.leader(state)
+        owners = {
+            f"{u[0]}\x00{u[1]}": state.members[o.epoch].worker_id
+            for u, o in state.owned.items()
+            if o.epoch in state.members
+        }
+        live = self.core.live()
+        return {
+            "type": p.VIEW,
+            "worker_id": self.worker_id,
+            "live": live,
+            "generation": state.gen,
+            "rebalancing": (not live) or bool(state.revoking),
+            "leader": None if lead is None else {"worker_id": lead.worker_id, "rest_url": lead.rest_url},
+            "members": [{"worker_id": m.worker_id, "rest_url": m.rest_url, "epoch": m.epoch} for m in members],
+            "config_offset": snap.offset,
+            "connectors": connectors,
+            "statuses": statuses,
+            "owners": owners,
+        }
+
+    def close(self) -> None:
+        self.log.close()
+        self.stores.stop()
+
+
+def run_coordinator(boot: Mapping[str, Any], link: SupervisorLink) -> None:
+    coordinator = Coordinator(boot, link)
+    try:
+        coordinator.run()
+    finally:
+        coordinator.close()

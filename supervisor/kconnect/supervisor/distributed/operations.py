@@ -1,0 +1,216 @@
+"""REST operations of a distributed worker.
+
+Reads answer from the cluster view (the same on every worker). Writes are config-topic records written
+by this worker's coordinator; like Java, writes are refused with 409 while this worker is not a settled
+member (joining, or a revocation wave in flight), and reads answer 500 before the worker has read the
+config topic. Validation runs in a child of this worker exactly as in standalone mode.
+
+Where Java forwards a request to the leader, this worker writes the record itself: every kconnect worker's
+coordinator can append to the config topic, and the config topic's order decides (documented difference).
+A request for a unit another worker runs (task restart) is answered by that worker: it is forwarded over
+HTTP with Java's ``forward`` parameter (see ``rest/app.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from kconnect.supervisor.distributed.herder import DistributedHerder
+from kconnect.supervisor.herder import TARGET_PAUSED, TARGET_STARTED, TARGET_STOPPED, HerderError
+from kconnect.supervisor.operations import (
+    ALTERED_EXTERNAL,
+    NOT_STOPPED,
+    RESET_EXTERNAL,
+    Operations,
+    _bool,
+    _check_offsets_shape,
+)
+
+if TYPE_CHECKING:
+    from kconnect.supervisor.distributed.master import DistributedMaster
+
+ReplyFn = Callable[[int, Any], None]
+
+_INITIAL = {None: None, "RUNNING": TARGET_STARTED, "PAUSED": TARGET_PAUSED, "STOPPED": TARGET_STOPPED}
+
+
+class DistributedOperations(Operations):
+    master: DistributedMaster
+    herder: DistributedHerder
+
+    def dispatch(self, op: str, args: dict[str, Any], reply: ReplyFn) -> None:
+        cluster_free = ("server_info", "health", "plugins", "plugin_config", "validate")
+        if op not in cluster_free and "logger" not in op:
+            self.herder.check_readable()
+        super().dispatch(op, args, reply)
+
+    def _written(self, reply: ReplyFn, then: Callable[[Any], None]) -> Callable[[int, Any], None]:
+        def done(status: int, body: Any) -> None:
+            if status == 409:
+                reply(
+                    409,
+                    {
+                        "error_code": 409,
+                        "message": "Cannot complete request because of a conflicting operation (e.g. worker rebalance)",
+                    },
+                )
+            elif status != 200:
+                reply(500, {"error_code": 500, "message": f"Failed to write to the config topic: {body}"})
+            else:
+                then(body)
+
+        return done
+
+    # --- create / update / delete -----------------------------------------------------------------
+    def op_create_connector(self, args: dict[str, Any], reply: ReplyFn) -> None:
+        name, config = args["name"], dict(args["config"])
+        self.herder.check_writable()
+        self.herder.check_new(name)
+        target = _INITIAL.get((args.get("initial_state") or "").upper() or None)
+
+        def validated(infos: dict[str, Any]) -> None:
+            self.herder.check_new(name)
+            self.herder.check_writable()
+            info = {"name": name, "config": config, "tasks": [], "type": str(infos.get("connector_type", "unknown"))}
+            self.master.write(
+                "put_connector_config",
+                {"name": name, "config": config, "target_state": target},
+                self._written(reply, lambda _b: reply(201, info)),
+            )
+
+        self._validated(config, reply, validated)
+
+    def op_put_config(self, args: dict[str, Any], reply: ReplyFn) -> None:
+        name, config = args["name"], dict(args["config"])
+        config["name"] = name
+        self.herder.check_writable()
+
+        def validated(infos: dict[str, Any]) -> None:
+            entry = self.herder.connectors.get(name)
+            tasks = [{"connector": name, "task": i} for i in range(len(entry.task_configs or []))] if entry else []
+            info = {"name": name, "config": config, "tasks": tasks, "type": str(infos.get("connector_type", "unknown"))}
+            self.master.write(
+                "put_connector_config",
+                {"name": name, "config": config, "target_state": None},
+                self._written(reply, lambda body: reply(200 if body.get("existed") else 201, info)),
+            )
+
+        self._validated(config, reply, validated)
+
+    def op_patch_config(self, args: dict[str, Any], reply: ReplyFn) -> None:
+        name = args["name"]
+        entry = self.herder._get(name)
+        merged = dict(entry.config)
+        for key, value in args["patch"].items():
+            if value is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = value
+        if merged.get("name", name) != name:
+            raise HerderError(
+                400, f"Connector name configuration ({merged['name']}) doesn't match connector name in the URL ({name})"
+            )
+        self.op_put_config({"name": name, "config": merged}, reply)
+
+    def op_delete_connector(self, args: dict[str, Any], reply: ReplyFn) -> None:
+        name = args["name"]
+        self.herder.check_writable()
+        self.herder._get(name)
+        self.master.write("delete_connector", {"name": name}, self._written(reply, lambda _b: reply(204, None)))
+
+    # --- target states ----------------------------------------------------------------------------
+    def _target(self, name: str, state: str, status: int, reply: ReplyFn) -> None:
+        self._known(name, "Unknown connector {name}")
+        self.master.write(
+            "target_state", {"name": name, "state": state}, self._written(reply, lambda _b: reply(status, None))
+        )
+
+    def op_pause(self, args: dict[str, Any], reply: ReplyFn) -> None:
+        self._target(args["name"], TARGET_PAUSED, 202, reply)
+
+    def op_resume(self, args: dict[str, Any], reply: ReplyFn) -> None:
+        self._target(args["name"], TARGET_STARTED, 202, reply)
+
+    def op_stop(self, args: dict[str, Any], reply: ReplyFn) -> None:
+        self.herder.check_writable()
+        self._target(args["name"], TARGET_STOPPED, 204, reply)
+
+    # --- statuses ----------------------------------------------------------------------------------
+    def op_task_status(self, args: dict[str, Any], reply: ReplyFn) -> None:
+        reply(200, self.herder.task_status(args["name"], int(args["task"])))
+
+    # --- restarts ----------------------------------------------------------------------------------
+    def op_restart_connector(self, args: dict[str, Any], reply: ReplyFn) -> None:
+        name = args["name"]
+        self.herder.check_writable()
+        self._known(name, "Unknown connector: {name}")
+        include_tasks, only_failed = _bool(args.get("include_tasks")), _bool(args.get("only_failed"))
+
+        def written(_body: Any) -> None:
+            if not include_tasks and not only_failed:
+                reply(204, None)
+            else:
+                reply(202, self.herder.connector_status(name))
+
+        self.master.write(
+            "restart",
+            {"name": name, "include_tasks": include_tasks, "only_failed": only_failed},
+            self._written(reply, written),
+        )
+
+    def op_restart_task(self, args: dict[str, Any], reply: ReplyFn) -> None:
+        name, task = args["name"], int(args["task"])
+        entry = self._known(name, "Unknown connector: {name}")
+        if not 0 <= task < len(entry.task_configs or []):
+            raise HerderError(404, f"Task {name}-{task} not found")
+        owner = self.herder.owner_of(name, task)
+        if owner == self.herder.worker_id and (name, task) in self.master.units:
+            self.master.restart_unit((name, task))
+            reply(204, None)
+            return
+        url = self.herder.member_url(owner) if owner else None
+        if url is None or args.get("forwarded"):
+            raise HerderError(409, "Cannot complete request because of a conflicting operation (e.g. worker rebalance)")
+        reply(307, {"forward_to": url})  # the REST process forwards the request to the worker running the task
+
+    # --- offsets (KIP-875) -------------------------------------------------------------------------
+    def op_get_offsets(self, args: dict[str, Any], reply: ReplyFn) -> None:
+        entry = self.herder._get(args["name"])
+        if entry.type == "sink":
+            self.master.run_admin("sink_offsets", {"connector_config": entry.config}, reply)
+            return
+        self.master.write("read_offsets", {"name": entry.name}, self._written(reply, lambda body: reply(200, body)))
+
+    def _stopped(self, name: str) -> Any:
+        entry = self.herder._get(name)
+        running = (self.herder.status_rows.get(name) or {}).get("tasks") or {}
+        if entry.target != TARGET_STOPPED or any(row and row[0] == "RUNNING" for row in running.values()):
+            raise HerderError(400, NOT_STOPPED.replace("{name}", name))
+        return entry
+
+    def op_alter_offsets(self, args: dict[str, Any], reply: ReplyFn) -> None:
+        self.herder.check_writable()
+        entry = self._stopped(args["name"])
+        offsets = (args.get("body") or {}).get("offsets") if isinstance(args.get("body"), dict) else None
+        if not offsets:
+            raise HerderError(400, "Partitions / offsets need to be provided for an alter offsets request")
+        _check_offsets_shape(offsets)
+        self._change_offsets(entry, offsets, reset=False, reply=reply)
+
+    def op_reset_offsets(self, args: dict[str, Any], reply: ReplyFn) -> None:
+        self.herder.check_writable()
+        entry = self._stopped(args["name"])
+        self._change_offsets(entry, None, reset=True, reply=reply)
+
+    def _change_offsets(self, entry: Any, offsets: list[Any] | None, reset: bool, reply: ReplyFn) -> None:
+        if entry.type == "sink":
+            super()._change_offsets(entry, offsets, reset, reply)
+            return
+        # Source offsets: written to the offsets topic by the coordinator (tombstones for a reset).
+        message = RESET_EXTERNAL if reset else ALTERED_EXTERNAL
+        self.master.write(
+            "offsets",
+            {"name": entry.name, "offsets": offsets or [], "reset": reset},
+            self._written(reply, lambda _b: reply(200, {"message": message})),
+        )
