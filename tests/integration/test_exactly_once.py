@@ -102,6 +102,7 @@ def run_under_kills(
         "tasks.max": "1",
         "batch.size": "500",
     }
+    end = source.stat().st_size
     settings = task_settings(worker_props, connector_config, name, 0)
     assert (settings is not None) == exactly_once
     task = TaskProcess(
@@ -113,23 +114,30 @@ def run_under_kills(
         exactly_once=settings.to_boot() if settings else None,
     ).start()
     rng = random.Random(618)
+    task.killed_mid_stream = 0
     for _ in range(kills):
         wait_for(task.hello.is_set, 60, "the task to start")
         time.sleep(rng.uniform(0.4, 1.0))  # mid-stream: the file takes longer than all kills together
         task.kill9()
+        if task.last_stats.get("records_polled", 0) and _progress(bootstrap, offsets_topic, task, exactly_once) < end:
+            task.killed_mid_stream += 1
         task.start()
     wait_for(task.hello.is_set, 60, "the task to start")
-    end = source.stat().st_size
-
-    def finished() -> bool:
-        if exactly_once:  # the offsets are in the offsets topic, committed with the records
-            return _committed_position(bootstrap, offsets_topic) == end
-        return any((o or {}).get("position") == end for o in task.offsets.values())  # as a standalone master
-
-    wait_for(finished, 120, "the task to commit the offset of the file's end")
+    wait_for(
+        lambda: _progress(bootstrap, offsets_topic, task, exactly_once) == end,
+        120,
+        "the task to commit the offset of the file's end",
+    )
     assert task.stop() == 0, task.failures
     assert not task.failures, task.failures
     return _sequence_numbers(bootstrap, data_topic), task
+
+
+def _progress(bootstrap: str, offsets_topic: str, task: TaskProcess, exactly_once: bool) -> int:
+    """The committed file position: in the offsets topic under exactly-once, else what the task reported."""
+    if exactly_once:
+        return _committed_position(bootstrap, offsets_topic) or 0
+    return max([int((o or {}).get("position", 0)) for o in task.offsets.values()] or [0])
 
 
 def _committed_position(bootstrap: str, offsets_topic: str) -> int | None:
@@ -150,6 +158,8 @@ def test_exactly_once_source_survives_kill9_without_duplicates_or_gaps(
     kafka_broker: KafkaBroker, tmp_path: Path
 ) -> None:
     numbers, task = run_under_kills(kafka_broker, tmp_path, exactly_once=True)
+    print(f"\nexactly-once: {task.killed_mid_stream} of {KILLS} kills hit a task in the middle of the file")
+    assert task.killed_mid_stream >= 2, "the kills must interrupt a running stream to prove anything"
     duplicates, gaps = _duplicates_and_gaps(numbers, RECORDS)
     assert gaps == [], f"{len(gaps)} sequence numbers missing, first {gaps[:10]}"
     assert duplicates == 0, f"{duplicates} duplicates under exactly-once"
@@ -163,6 +173,9 @@ def test_at_least_once_source_under_kill9_has_no_gaps_and_reports_its_duplicates
 ) -> None:
     numbers, task = run_under_kills(kafka_broker, tmp_path, exactly_once=False)
     duplicates, gaps = _duplicates_and_gaps(numbers, RECORDS)
-    print(f"\nat-least-once under {KILLS} x kill -9: {len(numbers)} records read, {duplicates} duplicates")
+    print(
+        f"\nat-least-once under {KILLS} x kill -9 ({task.killed_mid_stream} mid-stream): "
+        f"{len(numbers)} records read, {duplicates} duplicates"
+    )
     assert gaps == [], f"{len(gaps)} sequence numbers missing, first {gaps[:10]}"
     assert task.offsets, "the at-least-once task reports its offsets to the supervisor"

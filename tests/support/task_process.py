@@ -40,6 +40,7 @@ class TaskProcess:
         self.failures: list[str] = []
         self.hello = threading.Event()
         self.last_stats: dict[str, Any] = {}
+        self.killed_mid_stream = 0  # kept by tests that kill the process
         self.child: Child | None = None
         self._reader: threading.Thread | None = None
 
@@ -56,7 +57,8 @@ class TaskProcess:
         if self.exactly_once:
             boot["exactly_once"] = self.exactly_once
         self.hello.clear()
-        self.child = spawn_worker_child("source_task", self.connector, self.task_id, boot, dict(os.environ))
+        env = {**os.environ, "KCONNECT_WORKER_MODE": "distributed"}  # as a distributed master runs it
+        self.child = spawn_worker_child("source_task", self.connector, self.task_id, boot, env)
         self._reader = threading.Thread(target=self._read, args=(self.child,), daemon=True)
         self._reader.start()
         return self

@@ -134,7 +134,7 @@ def run_task(boot: Mapping[str, Any], link: SupervisorLink) -> None:
         runner_cls(
             **extra,
             connector=name,
-            task=task,  # type: ignore[arg-type]
+            task=task,
             task_config=task_config,
             producer_config=clients.producer_config(
                 worker, name, task_id, clients.connector_client_overrides(conn_config, "producer")

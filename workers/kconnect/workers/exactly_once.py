@@ -21,6 +21,7 @@ So after any crash a restarted task resumes from the offsets of the last committ
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import logging
 import time
@@ -235,7 +236,9 @@ class TransactionBoundaries:
         if boundary not in BOUNDARIES:
             raise ConnectError(f"Unrecognized transaction boundary: {boundary}")
         if boundary == BOUNDARY_CONNECTOR and context is None:
-            raise ConnectError("Transaction context must be provided when using connector-defined transaction boundaries")
+            raise ConnectError(
+                "Transaction context must be provided when using connector-defined transaction boundaries"
+            )
         self.boundary = boundary
         self.interval_ms = interval_ms
         self.context = context
@@ -317,14 +320,16 @@ def read_committed_offsets(
 
 def ensure_offsets_topic(admin_config: Mapping[str, str], topic: str, worker_props: Mapping[str, str]) -> None:
     """Create a connector's own offsets topic when missing (compacted, the worker's offset.storage.* sizes)."""
-    from confluent_kafka.admin import AdminClient, NewTopic
+    from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
     admin = AdminClient(dict(admin_config))
     if topic in admin.list_topics(timeout=30).topics:
         return
     partitions = int(worker_props.get("offset.storage.partitions") or 25)
     replication = int(worker_props.get("offset.storage.replication.factor") or 3)
-    spec = NewTopic(topic, num_partitions=partitions, replication_factor=replication, config={"cleanup.policy": "compact"})
+    spec = NewTopic(
+        topic, num_partitions=partitions, replication_factor=replication, config={"cleanup.policy": "compact"}
+    )
     try:
         admin.create_topics([spec], operation_timeout=30)[topic].result(60)
         logger.info("Created offsets topic %s", topic)
@@ -504,8 +509,8 @@ class ExactlyOnceSourceTaskRunner(SourceTaskRunner):
         self._raise_delivery_error()
         # The offsets are in the topic already: they are not sent to the supervisor (a second,
         # non-transactional writer could put an older offset after a newer one).
-        for key, (_partition, offset) in self.pending.items():
-            self.reader.update(key, offset)
+        for pending_key, (_partition, offset) in self.pending.items():
+            self.reader.update(pending_key, offset)
         self.pending = {}
         self.transactions_committed += 1
         self.records_in_transaction = 0
@@ -560,10 +565,8 @@ class ExactlyOnceSourceTaskRunner(SourceTaskRunner):
         except Exception:
             logger.exception("Final transaction commit failed")
             if self.transaction_open:
-                try:
+                with contextlib.suppress(KafkaException):
                     self.producer.abort_transaction(10.0)
-                except KafkaException:
-                    pass
             raise
 
 
