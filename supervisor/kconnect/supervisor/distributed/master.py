@@ -37,6 +37,7 @@ from kconnect.supervisor.distributed.herder import DistributedHerder
 from kconnect.supervisor.herder import PAUSED, RUNNING, TARGET_PAUSED, TARGET_STOPPED
 from kconnect.supervisor.master import Master
 from kconnect.supervisor.offsets_file import OffsetsFile
+from kconnect.workers import exactly_once
 from kconnect.workers.worker_config import RestartPolicy
 
 logger = logging.getLogger(__name__)
@@ -322,6 +323,15 @@ class DistributedMaster(Master):
             bootstrap["task_config"] = run.task_config or {}
             if role == ROLE_SOURCE_TASK:
                 bootstrap["offsets"] = run.offsets or {}
+                eos = exactly_once.task_settings(
+                    self.worker_props,
+                    run.connector_config,
+                    name,
+                    task,
+                    offset_flush_interval_ms=int(self.worker_props.get("offset.flush.interval.ms") or 60000),
+                )
+                if eos is not None:  # KIP-618: the task writes records and offsets in transactions
+                    bootstrap["exactly_once"] = eos.to_boot()
         child = spawn_worker_child(role, name, task, bootstrap, self.env)
         if role == ROLE_CONNECTOR:
             child.deadline = time.monotonic() + self.operation_timeout_s
