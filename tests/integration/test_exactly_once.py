@@ -8,20 +8,25 @@ once; with it off the same run must lose nothing, and its duplicates are printed
 
 from __future__ import annotations
 
+import contextlib
+import os
 import random
+import signal
+import threading
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
+import psutil
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from kconnect.supervisor.devbroker.broker import KafkaBroker
-from kconnect.supervisor.stores.formats import decode_offset_record
+from kconnect.supervisor.stores.formats import TaskCountRecord, decode_config_record, decode_offset_record
 from kconnect.workers.exactly_once import task_settings
 from tests.support.task_process import TaskProcess
-from tests.support.worker import wait_for
+from tests.support.worker import Worker, wait_for
 
 RECORDS = 120_000
 KILLS = 4
@@ -140,10 +145,10 @@ def _progress(bootstrap: str, offsets_topic: str, task: TaskProcess, exactly_onc
     return max([int((o or {}).get("position", 0)) for o in task.offsets.values()] or [0])
 
 
-def _committed_position(bootstrap: str, offsets_topic: str) -> int | None:
+def _committed_position(bootstrap: str, offsets_topic: str, partitions: int = 5) -> int | None:
     """The file position the offsets topic holds (read_committed; the last record wins)."""
     position = None
-    for key, value in read_topic(bootstrap, offsets_topic, 5):
+    for key, value in read_topic(bootstrap, offsets_topic, partitions):
         record = decode_offset_record(key, value)
         position = record.offset.get("position") if record.offset is not None else None
     return position
@@ -179,3 +184,141 @@ def test_at_least_once_source_under_kill9_has_no_gaps_and_reports_its_duplicates
     )
     assert gaps == [], f"{len(gaps)} sequence numbers missing, first {gaps[:10]}"
     assert task.offsets, "the at-least-once task reports its offsets to the supervisor"
+
+
+# --- distributed mode: task and worker crashes -----------------------------------------------------------
+
+
+def _distributed_profile(group: str) -> dict[str, str]:
+    """Short timings (8 s lease, lost units wait 4 s) and exactly-once source support enabled."""
+    return {
+        "group.id": group,
+        "config.storage.topic": f"{group}-configs",
+        "offset.storage.topic": f"{group}-offsets",
+        "status.storage.topic": f"{group}-status",
+        "config.storage.replication.factor": "1",
+        "offset.storage.replication.factor": "1",
+        "status.storage.replication.factor": "1",
+        "offset.storage.partitions": "3",
+        "status.storage.partitions": "2",
+        "session.timeout.ms": "8000",
+        "heartbeat.interval.ms": "500",
+        "scheduled.rebalance.max.delay.ms": "4000",
+        "task.shutdown.graceful.timeout.ms": "2000",
+        "kconnect.coordination.initial.rebalance.delay.ms": "500",
+        "kconnect.coordination.rebalance.debounce.ms": "300",
+        "offset.flush.interval.ms": "500",
+        "exactly.once.source.support": "enabled",
+    }
+
+
+def _source_task_host(workers: list[Worker], connector: str) -> tuple[Worker, int] | None:
+    for w in workers:
+        if w.proc is None or w.proc.poll() is not None:
+            continue
+        pids = w.task_pids(connector, "source_task")
+        if pids:
+            return w, pids[0]
+    return None
+
+
+def _new_task_process(workers: list[Worker], dead: int) -> bool:
+    host = _source_task_host(workers, "numbers")
+    return host is not None and host[1] != dead
+
+
+def _crash_host(worker: Worker) -> None:
+    """SIGKILL the worker and every process under it at once, as when its machine dies."""
+    assert worker.proc is not None
+    children = psutil.Process(worker.proc.pid).children(recursive=True)
+    worker.kill9()
+    for child in children:
+        with contextlib.suppress(psutil.Error):
+            child.kill()
+
+
+def test_distributed_exactly_once_source_survives_task_and_worker_kill9(
+    kafka_broker: KafkaBroker, tmp_path: Path
+) -> None:
+    bootstrap = kafka_broker.bootstrap_servers
+    group = f"eos-dist-{uuid.uuid4().hex[:8]}"
+    data_topic = f"{group}-data"
+    _create_topics(bootstrap, NewTopic(data_topic, num_partitions=1, replication_factor=1))
+    source = tmp_path / "numbers.txt"
+    source.write_text("")
+    workers = []
+    for i in range(2):
+        (tmp_path / f"w{i}").mkdir()
+        workers.append(Worker(tmp_path / f"w{i}", bootstrap, _distributed_profile(group), mode="distributed"))
+    try:
+        for w in workers:
+            w.start(wait=False)
+        for w in workers:
+            w.wait_ready(timeout=90)
+        wait_for(lambda: all(w.rest.call("GET", "/connectors")[0] == 200 for w in workers), 60, "joined workers")
+        config = {
+            "connector.class": "FileStreamSource",
+            "file": str(source),
+            "topic": data_topic,
+            "tasks.max": "1",
+            "batch.size": "200",
+            "exactly.once.support": "required",
+        }
+        # A 409 while the cluster still settles is Kafka Connect's answer too: try again.
+        wait_for(
+            lambda: workers[0].rest.call("POST", "/connectors", {"name": "numbers", "config": config})[0] == 201,
+            60,
+            "the connector created",
+            interval=1.0,
+        )
+        written = 0
+        stop_writing = threading.Event()
+
+        def writer() -> None:  # the file grows while processes die: every kill hits a live stream
+            nonlocal written
+            while not stop_writing.is_set():
+                with open(source, "a", encoding="utf-8") as f:
+                    f.write("".join(f"{i}\n" for i in range(written, written + 500)))
+                written += 500
+                time.sleep(0.05)
+
+        thread = threading.Thread(target=writer, daemon=True)
+        thread.start()
+        try:
+            for _ in range(2):  # the task process dies; the restart policy brings it back on the same worker
+                _host, pid = wait_for(lambda: _source_task_host(workers, "numbers"), 90, "the source task process")
+                time.sleep(1.0)
+                os.kill(pid, signal.SIGKILL)
+                wait_for(lambda dead=pid: _new_task_process(workers, dead), 60, "a new task process")
+            host, _pid = wait_for(lambda: _source_task_host(workers, "numbers"), 60, "the source task process")
+            time.sleep(1.0)
+            _crash_host(host)  # the whole worker dies: the task moves after the lease and the delay
+            survivor = next(w for w in workers if w is not host)
+            wait_for(lambda: survivor.task_pids("numbers", "source_task"), 90, "the task on the surviving worker")
+            time.sleep(1.0)
+        finally:
+            stop_writing.set()
+            thread.join(10)
+        end = source.stat().st_size
+        wait_for(
+            lambda: _committed_position(bootstrap, f"{group}-offsets", partitions=3) == end,
+            90,
+            "the offsets of the file's end committed",
+        )
+        numbers = _sequence_numbers(bootstrap, data_topic)
+        duplicates, gaps = _duplicates_and_gaps(numbers, written)
+        print(f"\n[eos distributed] {written} numbers through 2 task kills and a worker crash: {duplicates} duplicates")
+        assert gaps == [], f"{len(gaps)} sequence numbers missing, first {gaps[:10]}"
+        assert duplicates == 0
+        # The connector's task count went to the config topic as Java's tasks-fencing record.
+        fencing = [
+            decode_config_record(k.decode(), v)
+            for k, v in read_topic(bootstrap, f"{group}-configs")
+            if k is not None and k.startswith(b"tasks-fencing-")
+        ]
+        assert fencing, "no tasks-fencing record in the config topic"
+        assert fencing[-1] == TaskCountRecord("numbers", 1), fencing
+    finally:
+        for w in workers:
+            if w.proc is not None and w.proc.poll() is None:
+                w.stop(timeout=30)
