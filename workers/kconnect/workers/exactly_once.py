@@ -155,6 +155,68 @@ def transactional_producer_config(base: Mapping[str, Any], settings: ExactlyOnce
     return conf
 
 
+# --- validation (the distributed herder's preflight checks) ---------------------------------------
+
+
+def _unexpected(e: Exception) -> str:
+    message = str(e).strip()
+    if message:
+        return f"An unexpected error occurred during validation: {message}"
+    return "An unexpected error occurred during validation; please see the worker logs for more details."
+
+
+def validate_source_connector(
+    worker_props: Mapping[str, str], connector: Any, config: Mapping[str, str], results: Mapping[str, Any]
+) -> None:
+    """Add Java's errors to the ``exactly.once.support`` and ``transaction.boundary`` results.
+
+    ``connector`` is the SourceConnector instance (its ``exactly_once_support`` and
+    ``can_define_transaction_boundaries`` hooks are consulted); ``results`` maps key -> ConfigValue.
+    Keys that already carry an error are left alone, as in Java.
+    """
+    from kconnect.api.connector import ConnectorTransactionBoundaries, ExactlyOnceSupport
+
+    support = results.get("exactly.once.support")
+    if support is not None and not support.errors and str(support.value).strip().lower() == "required":
+        if worker_support(worker_props) != "enabled":
+            support.add_error("This worker does not have exactly-once source support enabled.")
+        try:
+            answer = connector.exactly_once_support(dict(config))
+            if answer is None:
+                support.add_error(
+                    "The connector does not implement the API required for preflight validation of exactly-once "
+                    "source support. Please consult the documentation for the connector to determine whether it "
+                    "supports exactly-once semantics, and then consider reconfiguring the connector to use the value "
+                    '"requested" for this property (which will disable this preflight check and allow the connector '
+                    "to be created)."
+                )
+            elif answer is not ExactlyOnceSupport.SUPPORTED:
+                support.add_error(
+                    "The connector does not support exactly-once semantics with the provided configuration."
+                )
+        except Exception as e:
+            logger.exception("Failed while validating connector support for exactly-once semantics")
+            support.add_error(_unexpected(e))
+    boundary = results.get("transaction.boundary")
+    if boundary is not None and not boundary.errors and str(boundary.value).strip().lower() == BOUNDARY_CONNECTOR:
+        try:
+            can = connector.can_define_transaction_boundaries(dict(config))
+            if can is None:
+                boundary.add_error(
+                    "This connector has returned a null value from its canDefineTransactionBoundaries method, which "
+                    "is not permitted. The connector will be treated as if it cannot define its own transaction "
+                    "boundaries, and cannot be configured with 'transaction.boundary' set to 'connector'."
+                )
+            elif can is not ConnectorTransactionBoundaries.SUPPORTED:
+                boundary.add_error(
+                    "The connector does not support connector-defined transaction boundaries with the given "
+                    "configuration. Please reconfigure it to use a different transaction boundary definition."
+                )
+        except Exception as e:
+            logger.exception("Failed while validating connector support for defining its own transaction boundaries")
+            boundary.add_error(_unexpected(e))
+
+
 # --- the connector's transaction boundaries ---------------------------------------------------------
 
 
