@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
@@ -322,3 +323,105 @@ def test_distributed_exactly_once_source_survives_task_and_worker_kill9(
         for w in workers:
             if w.proc is not None and w.proc.poll() is None:
                 w.stop(timeout=30)
+
+
+# --- connector-defined transaction boundaries and zombie fencing -----------------------------------------
+
+
+def test_connector_defined_transactions_commit_and_abort_where_the_task_says(
+    kafka_broker: KafkaBroker, tmp_path: Path
+) -> None:
+    """The task ends a transaction every 10 records and aborts every 5th one, and is killed twice meanwhile:
+    aborted groups never appear, every other number appears once, and aborted numbers are not re-read."""
+    bootstrap = kafka_broker.bootstrap_servers
+    suffix = uuid.uuid4().hex[:8]
+    data_topic, offsets_topic = f"eos-txn-{suffix}", f"eos-txn-offsets-{suffix}"
+    _create_topics(bootstrap, NewTopic(data_topic, num_partitions=1, replication_factor=1))
+    count = 6000
+    worker_props = {
+        "bootstrap.servers": bootstrap,
+        "group.id": f"eos-txn-cluster-{suffix}",
+        "config.storage.topic": f"eos-txn-configs-{suffix}",
+        "status.storage.topic": f"eos-txn-status-{suffix}",
+        "offset.storage.topic": f"eos-global-offsets-{suffix}",
+        "offset.storage.partitions": "2",
+        "offset.storage.replication.factor": "1",
+        "exactly.once.source.support": "enabled",
+        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+        "value.converter": "org.apache.kafka.connect.storage.StringConverter",
+    }
+    _create_topics(
+        bootstrap,
+        NewTopic(
+            worker_props["offset.storage.topic"],
+            num_partitions=2,
+            replication_factor=1,
+            config={"cleanup.policy": "compact"},
+        ),
+    )
+    config = {
+        "name": f"seq-{suffix}",
+        "connector.class": "tests.support.plugins.SequenceSourceConnector",
+        "topic": data_topic,
+        "count": str(count),
+        "transaction.boundary": "connector",
+        "offsets.storage.topic": offsets_topic,  # the connector's own topic, created by the task
+    }
+    settings = task_settings(worker_props, config, config["name"], 0)
+    assert settings is not None
+    assert settings.boundary == "connector"
+    task = TaskProcess(
+        connector=config["name"],
+        task_id=0,
+        worker_props=worker_props,
+        connector_config=config,
+        task_config=config,
+        exactly_once=settings.to_boot(),
+    ).start()
+    for _ in range(2):
+        wait_for(lambda: task.healthy() and task.last_stats.get("transactions_committed", 0) >= 3, 60, "transactions")
+        task.kill9()
+        task.start()
+
+    def last_committed() -> int:
+        found = -1
+        for key, value in read_topic(bootstrap, offsets_topic, 2):
+            record = decode_offset_record(key, value)
+            if record.offset is not None:
+                found = int(record.offset["n"])
+        return found
+
+    wait_for(lambda: last_committed() == count - 1, 120, "the offset of the last number committed")
+    assert task.stop() == 0, task.failures
+    numbers = _sequence_numbers(bootstrap, data_topic)
+    aborted = {n for n in range(count) if (n // 10) % 5 == 4}
+    assert len(numbers) == len(set(numbers)), "duplicates"
+    assert set(numbers) == set(range(count)) - aborted
+    # Offsets went to the connector's own topic only.
+    assert read_topic(bootstrap, worker_props["offset.storage.topic"], 2) == []
+
+
+def test_fencing_an_id_makes_its_open_transaction_fail_and_disappear(kafka_broker: KafkaBroker) -> None:
+    from confluent_kafka import KafkaException, Producer
+
+    from kconnect.supervisor.distributed.fencing import fence_producers
+
+    bootstrap = kafka_broker.bootstrap_servers
+    topic = f"eos-fence-{uuid.uuid4().hex[:8]}"
+    _create_topics(bootstrap, NewTopic(topic, num_partitions=1, replication_factor=1))
+    tid = f"fence-test-{uuid.uuid4().hex[:8]}"
+    zombie = Producer({"bootstrap.servers": bootstrap, "transactional.id": tid})
+    zombie.init_transactions(30)
+    zombie.begin_transaction()
+    zombie.produce(topic, b"from the zombie")
+    zombie.flush(30)
+    fence_producers({"bootstrap.servers": bootstrap}, [tid], timeout=60)
+    zombie.produce(topic, b"after fencing")
+    with pytest.raises(KafkaException):
+        zombie.commit_transaction(30)
+    successor = Producer({"bootstrap.servers": bootstrap, "transactional.id": tid})
+    successor.init_transactions(30)
+    successor.begin_transaction()
+    successor.produce(topic, b"from the successor")
+    successor.commit_transaction(30)
+    assert [v for _k, v in read_topic(bootstrap, topic)] == [b"from the successor"]

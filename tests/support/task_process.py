@@ -13,6 +13,7 @@ import signal
 import threading
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from kconnect.ipc.codec import FrameReader
@@ -57,7 +58,10 @@ class TaskProcess:
         if self.exactly_once:
             boot["exactly_once"] = self.exactly_once
         self.hello.clear()
-        env = {**os.environ, "KCONNECT_WORKER_MODE": "distributed"}  # as a distributed master runs it
+        repo = str(Path(__file__).resolve().parents[2])  # test plugins load by dotted path
+        pythonpath = os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")]))
+        # as a distributed master runs it
+        env = {**os.environ, "KCONNECT_WORKER_MODE": "distributed", "PYTHONPATH": pythonpath}
         self.child = spawn_worker_child("source_task", self.connector, self.task_id, boot, env)
         self._reader = threading.Thread(target=self._read, args=(self.child,), daemon=True)
         self._reader.start()
@@ -93,6 +97,11 @@ class TaskProcess:
     def pid(self) -> int:
         assert self.child is not None
         return self.child.pid
+
+    def healthy(self) -> bool:
+        """True while the task reported no failure (raises with its trace otherwise: no waiting in vain)."""
+        assert not self.failures, self.failures[-1]
+        return True
 
     def alive(self) -> bool:
         return self.child is not None and self.child.proc.poll() is None

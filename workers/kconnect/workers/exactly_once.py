@@ -136,7 +136,8 @@ def transactional_producer_config(base: Mapping[str, Any], settings: ExactlyOnce
     for key, forced in (("enable.idempotence", "true"), ("transactional.id", settings.transactional_id)):
         given = conf.get(key)
         if given is not None and str(given).lower() != forced.lower():
-            logger.warning(
+            # (the base config always disables idempotence, as Java's base producer config does)
+            logger.debug(
                 "Overriding producer %s=%s with %s for connectors when exactly-once source support is enabled",
                 key,
                 given,
@@ -537,13 +538,21 @@ class ExactlyOnceSourceTaskRunner(SourceTaskRunner):
         if decision is Decision.ABORT:
             if self.transaction_open:
                 logger.info("Aborting transaction as requested by connector")
-                self.producer.abort_transaction(TRANSACTION_CALL_TIMEOUT_S)
-                self.transaction_open = False
+                self._abort(TRANSACTION_CALL_TIMEOUT_S)
                 self.transactions_aborted += 1
                 self.records_in_transaction = 0
             else:
                 logger.warning("Ignoring request by task to abort transaction as the current transaction is empty")
         self.commit_transaction()
+
+    def _abort(self, timeout: float) -> None:
+        # Send what is queued first: librdkafka purges unsent records on abort, and when that purge
+        # races its registration of the partitions with the broker's transaction coordinator, the
+        # broker can answer the abort with INVALID_TXN_STATE, a fatal producer error. Flushed first,
+        # the partitions are registered and the abort is an ordinary one.
+        self.producer.flush(timeout)
+        self.producer.abort_transaction(timeout)
+        self.transaction_open = False
 
     def commit_transaction(self) -> None:
         """Write the pending offsets into the open transaction and commit it (Java's commitTransaction)."""
@@ -613,7 +622,7 @@ class ExactlyOnceSourceTaskRunner(SourceTaskRunner):
             # transaction to time out) lets read_committed readers move on at once.
             if self.transaction_open:
                 try:
-                    self.producer.abort_transaction(10.0)
+                    self._abort(10.0)
                 except KafkaException as e:
                     logger.warning("Could not abort the open transaction of a failed task: %s", e)
             return
@@ -622,13 +631,12 @@ class ExactlyOnceSourceTaskRunner(SourceTaskRunner):
             if self.transaction_open:
                 # connector-defined boundaries and no request: the open transaction is dropped, as
                 # Java's closing producer drops it.
-                self.producer.abort_transaction(10.0)
-                self.transaction_open = False
+                self._abort(10.0)
         except Exception:
             logger.exception("Final transaction commit failed")
             if self.transaction_open:
                 with contextlib.suppress(KafkaException):
-                    self.producer.abort_transaction(10.0)
+                    self._abort(10.0)
             raise
 
 
