@@ -223,6 +223,28 @@ def _source_task_host(workers: list[Worker], connector: str) -> tuple[Worker, in
     return None
 
 
+def _check_preflight_validation(worker: Worker, topic: str) -> None:
+    """The distributed herder's exactly-once checks, through REST (FileStreamSource on stdin cannot do EOS)."""
+    config = {
+        "name": "stdin",
+        "connector.class": "FileStreamSource",
+        "topic": topic,
+        "exactly.once.support": "required",
+        "transaction.boundary": "connector",
+    }
+    status, body = worker.rest.call("PUT", "/connector-plugins/FileStreamSource/config/validate", config)
+    assert status == 200, body
+    errors = {c["value"]["name"]: c["value"]["errors"] for c in body["configs"]}
+    assert errors["exactly.once.support"] == [
+        "The connector does not support exactly-once semantics with the provided configuration."
+    ]
+    assert errors["transaction.boundary"] == [
+        "The connector does not support connector-defined transaction boundaries with the given configuration. "
+        "Please reconfigure it to use a different transaction boundary definition."
+    ]
+    assert body["error_count"] == 2, [(k, v) for k, v in errors.items() if v]
+
+
 def _new_task_process(workers: list[Worker], dead: int) -> bool:
     host = _source_task_host(workers, "numbers")
     return host is not None and host[1] != dead
@@ -265,6 +287,7 @@ def test_distributed_exactly_once_source_survives_task_and_worker_kill9(
             "batch.size": "200",
             "exactly.once.support": "required",
         }
+        _check_preflight_validation(workers[1], data_topic)
         # A 409 while the cluster still settles is Kafka Connect's answer too: try again.
         wait_for(
             lambda: workers[0].rest.call("POST", "/connectors", {"name": "numbers", "config": config})[0] == 201,
