@@ -40,6 +40,7 @@ class TaskProcess:
         self.offsets: dict[str, Any] = {}  # what a standalone master would have persisted
         self.failures: list[str] = []
         self.hello = threading.Event()
+        self.hello_at = 0.0  # time.monotonic() when the task said it started (after its set-up)
         self.last_stats: dict[str, Any] = {}
         self.killed_mid_stream = 0  # kept by tests that kill the process
         self.child: Child | None = None
@@ -85,6 +86,7 @@ class TaskProcess:
             for msg in reader.feed(data):
                 kind = msg.get("type")
                 if kind == "hello":
+                    self.hello_at = time.monotonic()
                     self.hello.set()
                 elif kind == "offsets":
                     self.offsets.update(msg["offsets"])
