@@ -512,14 +512,14 @@ class ExactlyOnceSourceTaskRunner(SourceTaskRunner):
                     except BufferError:
                         self.producer.poll(0.05)
                 self.records_in_transaction += 1
-            partition = record.source_partition
-            if partition is not None:
+            source_partition = record.source_partition
+            if source_partition is not None:
                 # Connectors usually reuse one partition dict per source partition: serialise it once
                 # (kept by reference, so a recycled id cannot fool the identity check).
-                if partition is not self._last_partition:
-                    self._last_partition = partition
-                    self._last_key = offset_key(self.connector, partition)
-                self.pending[self._last_key] = (partition, record.source_offset)
+                if source_partition is not self._last_partition:
+                    self._last_partition = source_partition
+                    self._last_key = offset_key(self.connector, source_partition)
+                self.pending[self._last_key] = (source_partition, record.source_offset)
             if self.transaction_context is not None:
                 self._apply(decide(record))
         self.records_polled += len(records)
