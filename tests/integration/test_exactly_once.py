@@ -448,3 +448,66 @@ def test_fencing_an_id_makes_its_open_transaction_fail_and_disappear(kafka_broke
     successor.produce(topic, b"from the successor")
     successor.commit_transaction(30)
     assert [v for _k, v in read_topic(bootstrap, topic)] == [b"from the successor"]
+
+
+def test_zombie_fencer_fences_the_old_generation_before_recording_the_new_task_count(kafka_broker: KafkaBroker) -> None:
+    """Two tasks become one: both old task producers (zombies with open transactions) are fenced, then
+    the ``tasks-fencing-`` count is recorded; the zombies' transactions never become readable."""
+    from confluent_kafka import KafkaException, Producer
+
+    from kconnect.supervisor.distributed.fencing import ZombieFencer
+    from kconnect.supervisor.stores import formats as f
+    from kconnect.supervisor.stores.config_state import ConfigReplay
+    from kconnect.workers.exactly_once import task_transactional_id
+
+    bootstrap = kafka_broker.bootstrap_servers
+    group, connector = f"fencer-{uuid.uuid4().hex[:8]}", "multi"
+    topic = f"{group}-data"
+    _create_topics(bootstrap, NewTopic(topic, num_partitions=1, replication_factor=1))
+    zombies = []
+    for task in range(2):
+        zombie = Producer(
+            {"bootstrap.servers": bootstrap, "transactional.id": task_transactional_id(group, connector, task)}
+        )
+        zombie.init_transactions(30)
+        zombie.begin_transaction()
+        zombie.produce(topic, f"zombie {task}".encode())
+        zombie.flush(30)
+        zombies.append(zombie)
+    replay = ConfigReplay()
+    history: list[f.ConfigRecord] = [
+        f.ConnectorConfig(connector, {"connector.class": "X"}),
+        f.TaskConfig(connector, 0, {}),
+        f.TaskConfig(connector, 1, {}),
+        f.TaskCommit(connector, 2),
+        f.TaskCountRecord(connector, 2),
+        f.TaskConfig(connector, 0, {}),
+        f.TaskCommit(connector, 1),  # the new generation: one task, fencing pending
+    ]
+    for offset, record in enumerate(history):
+        replay.apply(offset, record)
+    fencer = ZombieFencer(
+        {"exactly.once.source.support": "enabled", "group.id": group}, {"bootstrap.servers": bootstrap}
+    )
+    assert fencer.blocks(replay.snapshot(), connector)
+    recorded: list[tuple[str, int]] = []
+
+    def record(name: str, count: int) -> None:
+        recorded.append((name, count))
+        replay.apply(len(history) + len(recorded), f.TaskCountRecord(name, count))
+
+    def tick() -> list[tuple[str, int]]:
+        fencer.tick(replay.snapshot(), [connector], record)
+        return recorded
+
+    try:
+        wait_for(tick, 90, "the fencing to finish and the task count to be recorded")
+    finally:
+        fencer.close()
+    assert recorded == [(connector, 1)]
+    assert not fencer.blocks(replay.snapshot(), connector)
+    for zombie in zombies:
+        zombie.produce(topic, b"late")
+        with pytest.raises(KafkaException):
+            zombie.commit_transaction(30)
+    assert read_topic(bootstrap, topic) == []
