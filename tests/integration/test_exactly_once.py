@@ -511,3 +511,52 @@ def test_zombie_fencer_fences_the_old_generation_before_recording_the_new_task_c
         with pytest.raises(KafkaException):
             zombie.commit_transaction(30)
     assert read_topic(bootstrap, topic) == []
+
+
+def test_read_committed_offsets_do_not_wait_for_a_transaction_left_open(kafka_broker: KafkaBroker) -> None:
+    """A task killed between writing offsets and committing leaves a transaction open until it is fenced
+    or times out: read_committed readers of the offsets topic (a fresh task's, the coordinator's
+    long-lived store) must not wait for it, and never see its records."""
+    from confluent_kafka import Producer
+
+    from kconnect.supervisor.stores.formats import encode_offset
+    from kconnect.workers.exactly_once import read_committed_offsets
+    from kconnect.workers.offsets import offset_key
+
+    bootstrap = kafka_broker.bootstrap_servers
+    topic = f"eos-open-{uuid.uuid4().hex[:8]}"
+    _create_topics(
+        bootstrap, NewTopic(topic, num_partitions=1, replication_factor=1, config={"cleanup.policy": "compact"})
+    )
+    committed = Producer({"bootstrap.servers": bootstrap, "transactional.id": f"{topic}-a"})
+    committed.init_transactions(30)
+    committed.begin_transaction()
+    key, value = encode_offset("c", {"p": 1}, {"n": 1})
+    committed.produce(topic, value, key)
+    committed.commit_transaction(30)
+    from kconnect.supervisor.stores.kafka_log import KafkaLog
+
+    seen: list[Any] = []
+    live = KafkaLog(
+        topic,
+        seen.append,
+        {"bootstrap.servers": bootstrap},
+        client_id="live-reader",
+        consumer_overrides={"isolation.level": "read_committed"},
+        read_only=True,
+    )
+    live.start(20)  # a long-lived reader (the coordinator's offsets store), at the end already
+    dangling = Producer({"bootstrap.servers": bootstrap, "transactional.id": f"{topic}-b"})
+    dangling.init_transactions(30)
+    dangling.begin_transaction()
+    key, value = encode_offset("c", {"p": 1}, {"n": 2})
+    dangling.produce(topic, value, key)
+    dangling.flush(30)  # written, never committed
+    started = time.monotonic()
+    live.read_to_end(20)
+    live.stop()
+    assert [r.value for r in seen] == [encode_offset("c", {"p": 1}, {"n": 1})[1]]
+    offsets = read_committed_offsets({"bootstrap.servers": bootstrap}, "c", [topic], client_id="reader", timeout=20)
+    assert offsets == {offset_key("c", {"p": 1}): {"n": 1}}
+    print(f"\nread past an open transaction in {time.monotonic() - started:.1f} s")
+    dangling.abort_transaction(30)
