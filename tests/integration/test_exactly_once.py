@@ -245,6 +245,19 @@ def _check_preflight_validation(worker: Worker, topic: str) -> None:
     assert body["error_count"] == 2, [(k, v) for k, v in errors.items() if v]
 
 
+def _fencing_records(bootstrap: str, group: str, connector: str) -> list[Any]:
+    """The connector's ``tasks-fencing-`` records in the config topic, in order."""
+    key = f"tasks-fencing-{connector}".encode()
+    return [decode_config_record(k.decode(), v) for k, v in read_topic(bootstrap, f"{group}-configs") if k == key]
+
+
+def _tasks_running(worker: Worker, connector: str) -> int:
+    status, body = worker.rest.call("GET", f"/connectors/{connector}/status")
+    if status != 200:
+        return -1
+    return sum(1 for t in body["tasks"] if t["state"] == "RUNNING") if len(body["tasks"]) else 0
+
+
 def _new_task_process(workers: list[Worker], dead: int) -> bool:
     host = _source_task_host(workers, "numbers")
     return host is not None and host[1] != dead
@@ -335,13 +348,28 @@ def test_distributed_exactly_once_source_survives_task_and_worker_kill9(
         assert gaps == [], f"{len(gaps)} sequence numbers missing, first {gaps[:10]}"
         assert duplicates == 0
         # The connector's task count went to the config topic as Java's tasks-fencing record.
-        fencing = [
-            decode_config_record(k.decode(), v)
-            for k, v in read_topic(bootstrap, f"{group}-configs")
-            if k is not None and k.startswith(b"tasks-fencing-")
-        ]
-        assert fencing, "no tasks-fencing record in the config topic"
-        assert fencing[-1] == TaskCountRecord("numbers", 1), fencing
+        assert _fencing_records(bootstrap, group, "numbers")[-1:] == [TaskCountRecord("numbers", 1)]
+
+        # Fewer tasks: the connector's owner fences both old task producers, then records the new count.
+        survivor = next(w for w in workers if w.proc is not None and w.proc.poll() is None)
+        probe = {
+            "connector.class": "tests.support.plugins.LimitProbeSourceConnector",
+            "topic": data_topic + "-probe",
+            "tasks.max": "2",
+            "poll.sleep.ms": "50",
+        }
+        for tasks in (2, 1):
+            status, body = survivor.rest.call("PUT", "/connectors/probe/config", {**probe, "tasks.max": str(tasks)})
+            assert status in (200, 201), body
+            wait_for(
+                lambda n=tasks: (
+                    _tasks_running(survivor, "probe") == n
+                    and _fencing_records(bootstrap, group, "probe")[-1:] == [TaskCountRecord("probe", n)]
+                ),
+                60,
+                f"{tasks} probe task(s) running and their count recorded",
+            )
+        assert [r.task_count for r in _fencing_records(bootstrap, group, "probe")] == [2, 1]
     finally:
         for w in workers:
             if w.proc is not None and w.proc.poll() is None:
