@@ -437,7 +437,8 @@ class ExactlyOnceSourceTaskRunner(SourceTaskRunner):
     def _prepare(self) -> None:
         # Fence older instances of this task first; their open transaction is aborted by this call,
         # so the read below sees exactly the committed state.
-        self.producer.init_transactions(TRANSACTION_CALL_TIMEOUT_S)
+        self._init_transactions()
+        self.link.heartbeat(self.stats())
         if self.settings.offsets_topic != self.settings.global_offsets_topic:
             ensure_offsets_topic(self.offsets_client_config, self.settings.offsets_topic, self.worker_props)
         topics = [self.settings.global_offsets_topic, self.settings.offsets_topic]
@@ -448,6 +449,22 @@ class ExactlyOnceSourceTaskRunner(SourceTaskRunner):
             client_id=f"connector-consumer-{self.connector}-{self.task_id}-offsets",
         )
         self.reader = StoredOffsets(self.connector, stored)
+
+    def _init_transactions(self) -> None:
+        """``init_transactions`` in short attempts with heartbeats between them: while the broker aborts
+        a killed predecessor's transaction this can take a while, and the supervisor kills a task
+        process that stays silent for 30 s."""
+        deadline = time.monotonic() + TRANSACTION_CALL_TIMEOUT_S
+        while True:
+            try:
+                self.producer.init_transactions(min(10.0, max(1.0, deadline - time.monotonic())))
+                return
+            except KafkaException as e:
+                err = e.args[0] if e.args else None
+                if not (isinstance(err, KafkaError) and err.retriable()) or time.monotonic() >= deadline:
+                    raise
+                logger.info("Initialising transactions is taking longer (%s); trying again", err)
+                self.link.heartbeat(self.stats())
 
     def run(self) -> None:
         self._prepare()
@@ -461,7 +478,8 @@ class ExactlyOnceSourceTaskRunner(SourceTaskRunner):
                 self.link.poll_commands(0.2 if self.link.paused else 0.0)
                 if self.link.paused:
                     # Java commits on pause so no transaction hangs open (and times out) meanwhile.
-                    self._apply(self.boundaries.final())
+                    if self.transaction_open or self.pending:
+                        self._apply(self.boundaries.final())
                     self.producer.poll(0)
                     continue
                 records = self.task.poll()
