@@ -4,8 +4,9 @@ One RNG per seed drives everything: a broker whose LogAppendTime clock steps (ba
 at most epsilon) and fails over; per-worker producers (FIFO, held while partitioned, "possibly persisted"
 after a timeout, occasional exact duplicates appended later); per-worker fetchers with lag (so every
 worker sees the log at its own pace); local clocks with rate error and forward steps; supervisor pauses
-(children keep running), kill -9 (children die by PDEATHSIG within k), graceful leave/restart, partitions
-and read-blind fetchers. Children die by their kernel deadline (re-armed by SetDeadline), by SIGKILL, or
+(children keep running), kill -9 (children die by PDEATHSIG within k), graceful leave/restart, partitions,
+read-blind fetchers, connector changes, and a second process claiming an existing worker.id. Children die
+by their kernel deadline (re-armed by SetDeadline), by SIGKILL, or
 after a graceful stop; the simulator records each child's real lifetime, which is the S2 oracle.
 
 Referee states are memoized per offset (all workers fold the same log from the same initial state, and the
@@ -82,6 +83,7 @@ class Host:
     outbox: list[tuple[int, r.Record]] = field(default_factory=list)
     children: dict[Unit, Child] = field(default_factory=dict)  # live processes by unit (this host)
     pending_exits: list[Child] = field(default_factory=list)
+    claims: str = ""  # the worker.id this host's supervisor uses
     restart_mode: str | None = None  # after a LEAVE: "restart" comes back, "shutdown" stays away
     gone: bool = False
 
@@ -134,6 +136,7 @@ class World:
         self.hosts: dict[str, Host] = {}
         self.lifetimes: dict[Unit, list[Child]] = {}
         self.units = units or [(c, t) for c in ("alpha", "beta") for t in range(-1, 5)]
+        self.config_version = 0
         self.events = 0
         # the CLUSTER record opens the log (written by whoever found it empty)
         self._append_now(
@@ -142,7 +145,7 @@ class World:
             )
         )
         for i in range(workers):
-            self.add_worker(f"w{i}", at=self.rng.randint(0, 300))
+            self.add_worker(f"w{i}", at=i * 100 + self.rng.randint(0, 50))  # w0 joins first: the oldest
 
     # -- plumbing ----------------------------------------------------------------------------------------
 
@@ -190,9 +193,10 @@ class World:
 
     # -- workers -----------------------------------------------------------------------------------------
 
-    def add_worker(self, worker_id: str, at: int) -> None:
+    def add_worker(self, worker_id: str, at: int, *, claims: str | None = None) -> None:
+        """A new host; `claims` makes it use another host's worker.id (a duplicate id)."""
         rate = 1.0 + self.rng.uniform(-0.08, 0.08)
-        host = Host(worker_id, Clock(self.rng.randint(0, 10**6), rate))
+        host = Host(worker_id, Clock(self.rng.randint(0, 10**6), rate), claims=claims or worker_id)
         self.hosts[worker_id] = host
         self.at(at, lambda: self._boot(host))
 
@@ -205,14 +209,14 @@ class World:
         local = self.per_worker_params.get(host.worker_id)
         profile = self.profile if local is None else Profile(local, self.profile.local)
         core = mc.MemberCore(
-            worker_id=host.worker_id,
+            worker_id=host.claims,
             incarnation=f"{host.worker_id}#{host.incarnations}",
             profile=profile,
             fingerprint=FINGERPRINT,
             applier=self._applier_for(host.worker_id),
             proposer=self.proposers.get(host.worker_id, mc.assignor.propose),
         )
-        core.set_wanted(self.units, 0)
+        core.set_wanted(self.units, self.config_version)
         host.core = core
         self._run(host, core.start(self.now(host)))
         self._schedule_tick(host, core)
@@ -325,7 +329,7 @@ class World:
 
     def broker_up(self) -> None:
         queue, self.broker_queue = self.broker_queue, []
-        for host, sent, rec in queue:
+        for _host, sent, rec in queue:
             if self.t - sent <= self.params.lease_ms or self.rng.random() < 0.3:
                 self._append_now(rec)
 
@@ -400,6 +404,30 @@ class World:
         self.broker_skew += step
         self.at(self.t + duration, self.broker_up)
 
+    def reconfigure(self) -> None:
+        """Create, delete or resize a connector; each worker reads the config topic after its own lag."""
+        by_conn: dict[str, int] = {}
+        for c, t in self.units:
+            by_conn[c] = max(by_conn.get(c, -1), t)
+        choice = self.rng.randint(0, 2)
+        if choice == 0 or len(by_conn) == 1:
+            by_conn[f"gamma{len(self.lifetimes)}"] = self.rng.randint(0, 4)
+        elif choice == 1:
+            del by_conn[self.rng.choice(sorted(by_conn))]
+        else:
+            name = self.rng.choice(sorted(by_conn))
+            by_conn[name] = self.rng.randint(0, 6)
+        self.units = [(c, t) for c, top in sorted(by_conn.items()) for t in range(-1, top + 1)]
+        self.config_version += 1
+        units, version = list(self.units), self.config_version
+        for host in self.hosts.values():
+
+            def read(host: Host = host) -> None:
+                if host.core is not None and version > host.core.config_offset:  # the config topic is read in order
+                    host.core.set_wanted(units, version)
+
+            self.at(self.t + self.rng.randint(0, 500), read)
+
     # -- oracles -----------------------------------------------------------------------------------------
 
     def outcome(self) -> Outcome:
@@ -425,7 +453,7 @@ class World:
         return Outcome(
             overlaps=overlaps,
             not_running=[u for u in self.units if u not in running],
-            duplicates_running=[u for u, n in sorted(running.items()) if n > 1],
+            duplicates_running=[u for u, n in sorted(running.items()) if n > 1 or u not in self.units],
             records=len(self.log),
             events=self.events,
             final_gen=state.gen,
@@ -452,6 +480,8 @@ def chaos(world: World, *, start: int, end: int, faults: int) -> list[str]:
         "join",
         "broker",
         "clock_step",
+        "config",
+        "twin",
     ]
     for _ in range(faults):
         t = rng.randint(start, end)
@@ -482,6 +512,10 @@ def chaos(world: World, *, start: int, end: int, faults: int) -> list[str]:
                 world.broker_failover(
                     rng.randint(50, T // 2), rng.randint(-2_000, world.profile.local.broker_clock_skew_ms)
                 )
+            elif kind == "config":
+                world.reconfigure()
+            elif kind == "twin" and not wid.startswith("twin"):
+                world.add_worker(f"twin{len(world.hosts)}", at=world.t, claims=host.claims)
             elif kind == "clock_step":
                 host.clock.step(world.t, rng.randint(1, T // 2))
 
@@ -495,11 +529,27 @@ def _revive(world: World, host: Host) -> None:
         world._boot(host)
 
 
-def run_seed(seed: int, profile: Profile, **kwargs: Any) -> tuple[Outcome, list[str]]:
+def quiet_period(profile: Profile) -> int:
+    """Long enough after the last fault for every unit to run again (L1 bound plus slack)."""
+    p = profile.protocol
+    return 5_000 + p.lease_ms * 3 + p.max_delay_ms + p.cold_park_ms + p.init_delay_ms + p.revoke_timeout_ms
+
+
+def run_seed(seed: int, profile: Profile, *, faults: bool = True, **kwargs: Any) -> tuple[Outcome, list[str]]:
     """One chaos run: faults in [3 s, 20 s], then a quiet period long enough for every unit to run again."""
     world = World(seed, profile, **kwargs)
-    faults = chaos(world, start=3_000, end=20_000, faults=world.rng.randint(3, 7))
-    p = profile.protocol
-    quiet = 5_000 + p.lease_ms * 3 + p.max_delay_ms + p.cold_park_ms + p.init_delay_ms + p.revoke_timeout_ms
-    world.run_until(20_000 + 4 * p.lease_ms + quiet)
-    return world.outcome(), faults
+    schedule = chaos(world, start=3_000, end=20_000, faults=world.rng.randint(3, 7)) if faults else []
+    world.run_until(20_000 + 4 * profile.protocol.lease_ms + quiet_period(profile))
+    return world.outcome(), schedule
+
+
+def blind_leader(world: World, at: int) -> None:
+    """CE-6: from `at` on, the current leader's fetcher is wedged for good while it keeps producing."""
+
+    def fire() -> None:
+        state = world.cache[-1]
+        lead = ref.leader(state)
+        if lead is not None:
+            world.read_blind(world.hosts[lead.worker_id], 10**9)
+
+    world.at(at, fire)

@@ -128,8 +128,19 @@ def _argv_safe(text: object) -> str:
     return name.encode("utf-8", "backslashreplace").decode("utf-8")[:200]
 
 
+def _die_with_parent() -> None:
+    """In the forked child before exec: SIGTERM when the supervisor dies (even by SIGKILL), so an orphaned
+    REST server never keeps the port the restarted worker needs. The master is single-threaded, so the
+    parent-death signal (tied to the forking thread) fires exactly when the supervisor dies."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
+
+
 def spawn_command(role: str, argv: list[str], env: dict[str, str]) -> Child:
-    proc = subprocess.Popen(argv, env=env, start_new_session=True)
+    proc = subprocess.Popen(argv, env=env, start_new_session=True, preexec_fn=_die_with_parent)
     return Child(role=role, connector="", task_id=-1, proc=proc, sock=None)
 
 

@@ -62,6 +62,8 @@ def next_wakeup(state: ref.State) -> int | None:
         return None
     p = state.params
     times = [state.restart_mbt + p.init_delay_ms, state.membership_mbt + p.debounce_ms]
+    times.append(state.last_revoke_mbt + storm_backoff_ms(state))
+    times += [m.last_hb_mbt + p.lease_ms // 2 + 1 for m in state.members.values()]  # grantee freshness
     times += [pk.same_after for pk in state.parked.values()] + [pk.anyone_after for pk in state.parked.values()]
     future = [t for t in times if t > state.mbt]
     return min(future) if future else None

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from kconnect.supervisor.coordination import assignor
+from kconnect.supervisor.coordination import assignor, params
 from kconnect.supervisor.coordination import records as r
 from kconnect.supervisor.coordination import referee as ref
 from kconnect.supervisor.coordination.params import Profile
@@ -68,6 +68,8 @@ class FenceAll:
 class Exit:
     reason: str
 
+
+RECENT_STATES = 4_096  # about 2C of records at 100 workers and h = 1 s (erratum 16's digest ring)
 
 Command = Produce | Spawn | SetDeadline | Stop | FenceAll | Exit
 Applier = Callable[[ref.State, r.Record, int, int], ref.State]
@@ -110,6 +112,11 @@ class MemberCore:
     join_sent_at: int = ref.NEVER
     proposal_seq: int | None = None  # my ASSIGNMENT in flight (not yet seen in the log)
     proposal_sent_at: int = ref.NEVER
+    proposed_for: tuple[object, ...] | None = None  # inputs of the last empty-or-sent proposal
+    wakeup: int | None = None  # broker time at which a proposal could change without a new record
+    started: bool = False
+    last_checkpoint_mbt: int = ref.NEVER
+    recent: dict[int, ref.State] = field(default_factory=dict)  # offset -> state after it (ring)
     leaving: r.LeaveMode | None = None
     left: bool = False
     exited: str | None = None
@@ -152,7 +159,26 @@ class MemberCore:
     # -- inputs ----------------------------------------------------------------------------------------
 
     def start(self, now: int) -> list[Command]:
-        return self._join(now)
+        """JOIN once the CLUSTER record has been read (the shell writes it when the log is empty)."""
+        self.started = True
+        return self.tick(now)
+
+    def incompatibility(self) -> str | None:
+        """Erratum 5: a worker whose parameters or topics differ from the CLUSTER record never JOINs."""
+        info = self.state.cluster
+        assert info is not None
+        if info.fingerprint != self.fingerprint:
+            mine_fp, theirs_fp = self.fingerprint.to_json(), info.fingerprint.to_json()
+            diff_fp = ", ".join(
+                f"{k}={mine_fp[k]} (cluster: {theirs_fp[k]})" for k in mine_fp if mine_fp[k] != theirs_fp[k]
+            )
+            return f"group.id or internal topics differ from the cluster's CLUSTER record: {diff_fp}"
+        mine, theirs = self.profile.protocol.to_json(), info.params.to_json()
+        diff = sorted(k for k in mine if mine[k] != theirs[k])
+        if diff:
+            keys = ", ".join(f"{params.KEYS[k]}={mine[k]} (cluster: {theirs[k]})" for k in diff)
+            return f"coordination parameters differ from the cluster's CLUSTER record: {keys}"
+        return None
 
     def set_wanted(self, units: Iterable[Unit], config_offset: int) -> None:
         self.wanted = tuple(sorted(set(units)))
@@ -174,6 +200,15 @@ class MemberCore:
             self.exited = self.state.halted
             return [FenceAll(), Exit(self.state.halted)]
         mine = record.incarnation == self.incarnation
+        self.recent[offset] = self.state  # states are immutable and share structure: cheap to keep
+        if len(self.recent) > RECENT_STATES:
+            del self.recent[next(iter(self.recent))]
+        if isinstance(record, r.CheckpointRecord) and not mine:
+            cp = ref.checkpointer(before)
+            if cp is not None and cp.epoch == record.epoch:
+                problem = self._check_checkpoint(record)
+                if problem:
+                    return problem
         own_join = mine and isinstance(record, r.JoinRecord) and record.join_seq == self.join_seq
         if own_join and self.state.members.get(offset) is not None:
             self.epoch = offset
@@ -193,7 +228,7 @@ class MemberCore:
                 if m is not None and m.status is ref.Status.LIVE and m.last_hb_off == offset:
                     sent = self.sent_at.pop(record.seq, None)
                     if sent is not None:
-                        out += self._renew(sent + self._lease_span())
+                        out += self._renew(self._renewal_base(sent, now) + self._lease_span())
             if mine and isinstance(record, r.AssignmentRecord) and record.seq == self.proposal_seq:
                 self.proposal_seq = None
         unchanged = (
@@ -204,6 +239,10 @@ class MemberCore:
             and not mine
         )
         return out if unchanged else out + self.tick(now)
+
+    def _renewal_base(self, sent: int, now: int) -> int:
+        """I4: a lease counts from the heartbeat's send time, never from when it was read back."""
+        return sent
 
     def _lease_span(self) -> int:
         return self.state.params.lease_ms - self.profile.local.safety_margin_ms
@@ -242,8 +281,16 @@ class MemberCore:
             return []
         out: list[Command] = []
         if self.epoch is None:
+            if not self.started or self.state.cluster is None:
+                return out
+            if self.join_seq == 0:
+                problem = self.incompatibility()
+                if problem is not None:
+                    self.exited = problem
+                    return [Exit(problem)]
+                return self._join(now)
             # JOIN not seen yet; a lost JOIN may still land later (deduped by join_seq), so just retry.
-            if self.state.cluster is not None and now - self.join_sent_at > self.state.params.lease_ms:
+            if now - self.join_sent_at > self.state.params.lease_ms:
                 out += self._join(now)
             return out
         m = self._member()
@@ -259,6 +306,7 @@ class MemberCore:
         out += self._reconcile(now)
         out += self._send_releases(now)
         out += self._lead(now)
+        out += self._checkpoint()
         return out
 
     def _heartbeat(self, now: int) -> list[Command]:
@@ -296,7 +344,9 @@ class MemberCore:
         min_lease = self.profile.local.min_start_lease_ms(self.state.params.lease_ms)
         if self.lease_deadline - now >= min_lease:
             for u, k in desired.items():
-                if u not in self.children:  # I1: no process of u, under any token, alive here
+                # I1: no process of u, under any token, alive here; and a grant this worker has given up
+                # (RELEASE queued or in flight) is never started again, even if the unit is wanted again.
+                if u not in self.children and self.releases.get(u) != k:
                     self.children[u] = _Child(k, self.lease_deadline)
                     out.append(Spawn(u, k, self.lease_deadline))
         # Revoked (or no longer wanted) units without a process: release at once.
@@ -328,6 +378,34 @@ class MemberCore:
         )
         return [Produce(rec)]
 
+    def _checkpoint(self) -> list[Command]:
+        """The checkpointer (oldest LIVE member) writes a CHECKPOINT every C of broker time (erratum 16)."""
+        assert self.epoch is not None
+        st = self.state
+        cp = ref.checkpointer(st)
+        if cp is None or cp.epoch != self.epoch or st.mbt < self.last_checkpoint_mbt + st.params.checkpoint_interval_ms:
+            return []
+        self.last_checkpoint_mbt = st.mbt
+        rec = r.CheckpointRecord(
+            cluster=self.fingerprint.group_id,
+            worker_id=self.worker_id,
+            incarnation=self.incarnation,
+            seq=self._next_seq(),
+            epoch=self.epoch,
+            as_of=st.applied,
+            digest=ref.digest(st),
+            state=ref.snapshot(st),
+        )
+        return [Produce(rec)]
+
+    def _check_checkpoint(self, rec: r.CheckpointRecord) -> list[Command]:
+        """Compare a CHECKPOINT with my own state at its as_of; a mismatch is divergence (erratum 14)."""
+        mine = self.recent.get(rec.as_of)
+        if mine is None or ref.digest(mine) == rec.digest:
+            return []
+        self.exited = f"divergence: CHECKPOINT at {rec.as_of} has digest {rec.digest}, mine is {ref.digest(mine)}"
+        return [FenceAll(), Exit(self.exited)]
+
     def _lead(self, now: int) -> list[Command]:
         assert self.epoch is not None
         lead = ref.leader(self.state)
@@ -335,7 +413,16 @@ class MemberCore:
             return []
         if self.proposal_seq is not None and now - self.proposal_sent_at < self.state.params.lease_ms:
             return []  # my previous ASSIGNMENT is not applied yet
-        proposal = self.proposer(self.state, self.wanted, self.config_offset)
+        st = self.state
+        key = (st.owned, st.revoking, st.parked, st.gen, st.membership_mbt, st.restart_mbt, self.wanted)
+        ready = tuple(m.epoch for m in ref.live_members(st) if m.ready)
+        unchanged = self.proposed_for is not None and all(
+            a is b or a == b for a, b in zip(self.proposed_for, (*key, ready), strict=True)
+        )
+        if unchanged and (self.wakeup is None or st.mbt < self.wakeup):
+            return []  # the proposal is a pure function of these: it would come out empty again
+        self.proposed_for, self.wakeup = (*key, ready), assignor.next_wakeup(st)
+        proposal = self.proposer(st, self.wanted, self.config_offset)
         if proposal is None:
             return []
         seq = self._next_seq()

@@ -37,7 +37,7 @@ class ProtocolParams:
     restart_park_ms: int = 60_000  # parks of LEAVE(restart)
     cold_park_ms: int = 10_000  # cap of every park after a cluster restart (with init_delay_ms)
     init_delay_ms: int = 3_000  # no proposal before restart_mbt + init_delay_ms
-    revoke_timeout_ms: int = 15_500  # R_rev: a LIVE member holding a REVOKING unit longer is expelled
+    revoke_timeout_ms: int = 15_600  # R_rev: a LIVE member holding a REVOKING unit longer is expelled
     max_rejected: int = 3  # K_rej: consecutive rejected ASSIGNMENTs before a leader is passed over
     debounce_ms: int = 1_000  # d: no proposal before the last membership change + d
     max_items: int = 500  # cap of grants + revokes in one ASSIGNMENT

@@ -214,6 +214,11 @@ class AssignmentRecord(EpochRecord):
     revokes: tuple[Revoke, ...] = ()
     grants: tuple[Grant, ...] = ()
 
+    def __post_init__(self) -> None:
+        # Canonical item order (the encoding's): the referee validates items in this order.
+        object.__setattr__(self, "revokes", tuple(sorted(self.revokes, key=lambda x: (x.unit, x.epoch, x.token))))
+        object.__setattr__(self, "grants", tuple(sorted(self.grants, key=lambda x: (x.unit, x.epoch))))
+
     def _body(self) -> dict[str, Any]:
         return {
             "gen": self.gen,
@@ -230,6 +235,9 @@ class ReleaseRecord(EpochRecord):
     items: tuple[ReleaseItem, ...]
     forced: bool = False
     unkillable: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "items", tuple(sorted(self.items, key=lambda x: (x.unit, x.token))))
 
     def _body(self) -> dict[str, Any]:
         return {

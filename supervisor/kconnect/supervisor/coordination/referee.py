@@ -229,7 +229,7 @@ def _apply_typed(tx: _Tx, rec: r.Record, offset: int) -> str:
     sender = tx.members.get(rec.epoch)
     if sender is None or sender.incarnation != rec.incarnation or sender.worker_id != rec.worker_id:
         return "ignored:unknown-epoch"
-    if rec.seq <= sender.last_seq:
+    if _is_duplicate(sender, rec):
         return "ignored:duplicate"
     sender = replace(sender, last_seq=rec.seq)
     tx.m()[sender.epoch] = sender
@@ -246,6 +246,11 @@ def _apply_typed(tx: _Tx, rec: r.Record, offset: int) -> str:
     if isinstance(rec, r.ReleaseRecord):
         return _release(tx, sender, rec)
     return "noop"  # CHECKPOINT (compared by the worker, not here) and TASK_CONFIGS
+
+
+def _is_duplicate(sender: Member, rec: r.Record) -> bool:
+    """Erratum 3: seq strictly increases per incarnation, so a resent or replayed record is ignored."""
+    return rec.seq <= sender.last_seq
 
 
 # --- sweep: expiry, overdue revocations, park ends ----------------------------------------------------------
@@ -466,9 +471,14 @@ def _release_item(tx: _Tx, sender: Member, item: r.ReleaseItem) -> bool:
 
 
 def _gc(tx: _Tx) -> None:
-    """Deterministic GC (erratum 17): ended members whose parks can no longer matter are forgotten."""
+    """Deterministic GC (erratum 17): ended members whose parks can no longer matter are forgotten.
+
+    The horizon adds T to the review's max(D, restart_park): a member's records can land at most
+    message.timeout.ms = T after they were sent, so a late copy of its JOIN can no longer arrive once it is
+    forgotten (otherwise the copy would create a ghost epoch that supersedes the worker's real one).
+    """
     p = tx.s.params
-    horizon = max(p.max_delay_ms, p.restart_park_ms)
+    horizon = max(p.max_delay_ms, p.restart_park_ms) + p.lease_ms
     stale = [e for e, m in tx.members.items() if m.status is not Status.LIVE and m.lease_end + horizon < tx.mbt]
     if not stale:
         return

@@ -128,6 +128,10 @@ class Coordinator:
         self.view_dirty = True
         self.view_sent_at = 0.0
         self.leaving = False
+        # A frozen supervisor cannot stop or renew its units: past this silence the coordinator exits, so the
+        # lease runs out (the units die by their own deadlines) and the cluster moves them.
+        self.master_silence_ms = max(2_000, self.profile.protocol.lease_ms // 2)
+        self.master_heard_at = boottime_ms()
         # exactly-once sources: fencing of old task generations, and task spawns waiting for it
         self.fencer = ZombieFencer(self.props, internal_client_config(self.worker, "producer"))
         self.waiting_for_fencing: list[mc.Spawn] = []
@@ -162,6 +166,9 @@ class Coordinator:
             if not self._read_master():
                 logger.info("The supervisor is gone; the coordinator stops")
                 return
+            if boottime_ms() - self.master_heard_at > self.master_silence_ms:
+                logger.error("The supervisor sent nothing for %d ms; the coordinator stops", self.master_silence_ms)
+                return
             for offset, lat, value in self.log.poll(LOOP_S):
                 self._feed(offset, lat, value)
             self.log.serve_deliveries()
@@ -186,12 +193,19 @@ class Coordinator:
             self.core.exited = f"undecodable coordination record at offset {offset}: {e}"
             self._run([mc.FenceAll(), mc.Exit(self.core.exited)])
             return
-        before = self.core.state
+        before = self._view_signature()
         commands = self.core.on_record(offset, lat, record, boottime_ms())
         if run:
             self._run(commands)
-        if self.core.state is not before:
+        if self._view_signature() != before:
             self.view_dirty = True
+
+    def _view_signature(self) -> tuple[Any, ...]:
+        """What the view shows of the referee state (a heartbeat alone changes none of it)."""
+        state = self.core.state
+        lead = ref.leader(state)
+        live = tuple(m.epoch for m in ref.live_members(state))
+        return (id(state.owned), id(state.revoking), state.gen, live, None if lead is None else lead.epoch)
 
     def _poll_stores(self, written: bool = False) -> None:
         # A write reads the topic to its end itself, so after one the snapshot is refreshed unconditionally.
@@ -231,7 +245,8 @@ class Coordinator:
                 self.link.send({"type": p.FENCE})
             elif isinstance(cmd, mc.Exit):
                 logger.error("Coordinator exits: %s", cmd.reason)
-            self.view_dirty = True
+            if not isinstance(cmd, mc.Produce | mc.SetDeadline):
+                self.view_dirty = True
 
     @staticmethod
     def _unit(unit: r.Unit, token: r.Token) -> dict[str, Any]:
@@ -294,6 +309,7 @@ class Coordinator:
                 msg = self.link.channel.recv(0.0)
                 if msg is None:
                     return True
+                self.master_heard_at = boottime_ms()
                 self._on_master(msg)
         except (PeerClosed, ConnectionError, OSError):
             return False
@@ -407,6 +423,8 @@ class Coordinator:
         now = time.monotonic()
         if not (self.view_dirty or force) or (not force and now - self.view_sent_at < VIEW_EVERY_S):
             return
+        if boottime_ms() - self.master_heard_at > 1_000:
+            return  # a frozen master reads nothing: do not fill its socket (the next view has it all)
         self.view_dirty = False
         self.view_sent_at = now
         self.link.send(self._view())

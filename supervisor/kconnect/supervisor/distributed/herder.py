@@ -84,7 +84,9 @@ class DistributedHerder(StandaloneHerder):
             raise HerderError(409, REBALANCE_WRITE)
 
     def check_readable(self) -> None:
-        if not self.ready:
+        # Java's herder answers only after its first rebalance; until this worker has joined (and read the
+        # config topic) a read gets Java's "rebalance expected" answer.
+        if not self.ready or not self.view.get("live"):
             raise HerderError(500, REBALANCE_READ)
 
     # --- statuses (from the status topic) ------------------------------------------------------------

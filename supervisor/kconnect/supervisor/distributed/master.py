@@ -282,6 +282,8 @@ class DistributedMaster(Master):
                 self.children[self.rest_children[index].pid] = self.rest_children[index]
         if self.coordinator is None and now >= self.coordinator_restart_at and not self.leaving:
             self._start_coordinator()
+        elif self.coordinator is not None:
+            self.to_coordinator({"type": p.PING})
         boot_now = boottime_ms()
         for unit, run in list(self.units.items()):
             procs = self._processes(unit)

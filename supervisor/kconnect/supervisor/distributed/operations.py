@@ -16,11 +16,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from kconnect.supervisor.distributed.herder import DistributedHerder
+from kconnect.supervisor.distributed.herder import REBALANCE_WRITE, DistributedHerder
 from kconnect.supervisor.herder import TARGET_PAUSED, TARGET_STARTED, TARGET_STOPPED, HerderError
 from kconnect.supervisor.operations import (
+    ALTERED,
     ALTERED_EXTERNAL,
     NOT_STOPPED,
+    RESET,
     RESET_EXTERNAL,
     Operations,
     _bool,
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 
 ReplyFn = Callable[[int, Any], None]
 
+NO_LEADER = "Cannot complete request momentarily due to no known leader URL, likely because a rebalance was underway."
 _INITIAL = {None: None, "RUNNING": TARGET_STARTED, "PAUSED": TARGET_PAUSED, "STOPPED": TARGET_STOPPED}
 
 
@@ -44,6 +47,33 @@ class DistributedOperations(Operations):
         if op not in cluster_free and "logger" not in op:
             self.herder.check_readable()
         super().dispatch(op, args, reply)
+
+    # --- where Java answers: the leader, or the worker running a unit ---------------------------------
+    def _forward(self, url: str | None, args: dict[str, Any], reply: ReplyFn) -> None:
+        if url is None:
+            raise HerderError(409, NO_LEADER)
+        if args.get("forwarded"):  # arrived with forward=false: two hops taken, so the view moved on
+            raise HerderError(409, REBALANCE_WRITE)
+        reply(307, {"forward_to": url})  # the REST process forwards the HTTP request
+
+    def _at_leader(self, args: dict[str, Any], reply: ReplyFn) -> bool:
+        """True if this worker is the leader and handles the request; else it was forwarded (or refused)."""
+        self.herder.check_writable()
+        if self.herder.is_leader():
+            return True
+        self._forward(self.herder.leader_url(), args, reply)
+        return False
+
+    def _at_owner(self, unit: tuple[str, int], args: dict[str, Any], reply: ReplyFn) -> bool:
+        """Java's restart rule: the worker running the unit acts; the leader forwards to it; others to the leader."""
+        if self.herder.owner_of(*unit) == self.herder.worker_id and unit in self.master.units:
+            return True
+        if self.herder.is_leader():
+            owner = self.herder.owner_of(*unit)
+            self._forward(self.herder.member_url(owner) if owner else None, args, reply)
+        else:
+            self._forward(self.herder.leader_url(), args, reply)
+        return False
 
     def _written(self, reply: ReplyFn, then: Callable[[Any], None]) -> Callable[[int, Any], None]:
         def done(status: int, body: Any) -> None:
@@ -65,7 +95,8 @@ class DistributedOperations(Operations):
     # --- create / update / delete -----------------------------------------------------------------
     def op_create_connector(self, args: dict[str, Any], reply: ReplyFn) -> None:
         name, config = args["name"], dict(args["config"])
-        self.herder.check_writable()
+        if not self._at_leader(args, reply):
+            return
         self.herder.check_new(name)
         target = _INITIAL.get((args.get("initial_state") or "").upper() or None)
 
@@ -84,7 +115,8 @@ class DistributedOperations(Operations):
     def op_put_config(self, args: dict[str, Any], reply: ReplyFn) -> None:
         name, config = args["name"], dict(args["config"])
         config["name"] = name
-        self.herder.check_writable()
+        if not self._at_leader(args, reply):
+            return
 
         def validated(infos: dict[str, Any]) -> None:
             entry = self.herder.connectors.get(name)
@@ -100,6 +132,8 @@ class DistributedOperations(Operations):
 
     def op_patch_config(self, args: dict[str, Any], reply: ReplyFn) -> None:
         name = args["name"]
+        if not self._at_leader(args, reply):
+            return
         entry = self.herder._get(name)
         merged = dict(entry.config)
         for key, value in args["patch"].items():
@@ -111,12 +145,13 @@ class DistributedOperations(Operations):
             raise HerderError(
                 400, f"Connector name configuration ({merged['name']}) doesn't match connector name in the URL ({name})"
             )
-        self.op_put_config({"name": name, "config": merged}, reply)
+        self.op_put_config({"name": name, "config": merged, "forwarded": args.get("forwarded")}, reply)
 
     def op_delete_connector(self, args: dict[str, Any], reply: ReplyFn) -> None:
         name = args["name"]
-        self.herder.check_writable()
         self.herder._get(name)
+        if not self._at_leader(args, reply):
+            return
         self.master.write("delete_connector", {"name": name}, self._written(reply, lambda _b: reply(204, None)))
 
     # --- target states ----------------------------------------------------------------------------
@@ -133,7 +168,9 @@ class DistributedOperations(Operations):
         self._target(args["name"], TARGET_STARTED, 202, reply)
 
     def op_stop(self, args: dict[str, Any], reply: ReplyFn) -> None:
-        self.herder.check_writable()
+        self._known(args["name"], "Unknown connector {name}")
+        if not self._at_leader(args, reply):
+            return
         self._target(args["name"], TARGET_STOPPED, 204, reply)
 
     # --- statuses ----------------------------------------------------------------------------------
@@ -146,6 +183,13 @@ class DistributedOperations(Operations):
         self.herder.check_writable()
         self._known(name, "Unknown connector: {name}")
         include_tasks, only_failed = _bool(args.get("include_tasks")), _bool(args.get("only_failed"))
+        if not include_tasks and not only_failed:  # a plain restart: the worker running the connector
+            if self._at_owner((name, -1), args, reply):
+                self.master.restart_unit((name, -1))
+                reply(204, None)
+            return
+        if not self._at_leader(args, reply):  # KIP-745: the leader writes a restart request
+            return
 
         def written(_body: Any) -> None:
             if not include_tasks and not only_failed:
@@ -164,15 +208,9 @@ class DistributedOperations(Operations):
         entry = self._known(name, "Unknown connector: {name}")
         if not 0 <= task < len(entry.task_configs or []):
             raise HerderError(404, f"Task {name}-{task} not found")
-        owner = self.herder.owner_of(name, task)
-        if owner == self.herder.worker_id and (name, task) in self.master.units:
+        if self._at_owner((name, task), args, reply):
             self.master.restart_unit((name, task))
             reply(204, None)
-            return
-        url = self.herder.member_url(owner) if owner else None
-        if url is None or args.get("forwarded"):
-            raise HerderError(409, "Cannot complete request because of a conflicting operation (e.g. worker rebalance)")
-        reply(307, {"forward_to": url})  # the REST process forwards the request to the worker running the task
 
     # --- offsets (KIP-875) -------------------------------------------------------------------------
     def op_get_offsets(self, args: dict[str, Any], reply: ReplyFn) -> None:
@@ -190,7 +228,9 @@ class DistributedOperations(Operations):
         return entry
 
     def op_alter_offsets(self, args: dict[str, Any], reply: ReplyFn) -> None:
-        self.herder.check_writable()
+        self.herder._get(args["name"])
+        if not self._at_leader(args, reply):
+            return
         entry = self._stopped(args["name"])
         offsets = (args.get("body") or {}).get("offsets") if isinstance(args.get("body"), dict) else None
         if not offsets:
@@ -199,7 +239,9 @@ class DistributedOperations(Operations):
         self._change_offsets(entry, offsets, reset=False, reply=reply)
 
     def op_reset_offsets(self, args: dict[str, Any], reply: ReplyFn) -> None:
-        self.herder.check_writable()
+        self.herder._get(args["name"])
+        if not self._at_leader(args, reply):
+            return
         entry = self._stopped(args["name"])
         self._change_offsets(entry, None, reset=True, reply=reply)
 
@@ -207,10 +249,32 @@ class DistributedOperations(Operations):
         if entry.type == "sink":
             super()._change_offsets(entry, offsets, reset, reply)
             return
-        # Source offsets: written to the offsets topic by the coordinator (tombstones for a reset).
-        message = RESET_EXTERNAL if reset else ALTERED_EXTERNAL
-        self.master.write(
-            "offsets",
-            {"name": entry.name, "offsets": offsets or [], "reset": reset},
-            self._written(reply, lambda _b: reply(200, {"message": message})),
-        )
+
+        # Source offsets: the connector's alterOffsets hook runs in a child (as in standalone), then the
+        # coordinator writes the offsets topic (tombstones for every known partition on a reset).
+        def with_partitions(known: Any) -> None:
+            if reset:
+                changes = [{"partition": o["partition"], "offset": None} for o in (known or {}).get("offsets", [])]
+            else:
+                changes = list(offsets or [])
+
+            def checked(status: int, body: Any) -> None:
+                if status != 200:
+                    reply(status, body)
+                    return
+                handled = bool(body.get("connector_handled"))
+                messages = {(True, True): RESET, (True, False): RESET_EXTERNAL, (False, True): ALTERED}
+                message = messages.get((reset, handled), ALTERED_EXTERNAL)
+                self.master.write(
+                    "offsets",
+                    {"name": entry.name, "offsets": changes, "reset": False},
+                    self._written(reply, lambda _b: reply(200, {"message": message})),
+                )
+
+            admin_args = {"connector_config": entry.config, "offsets": changes}
+            self.master.run_admin("check_source_offsets", admin_args, checked)
+
+        if reset:
+            self.master.write("read_offsets", {"name": entry.name}, self._written(reply, with_partitions))
+        else:
+            with_partitions(None)

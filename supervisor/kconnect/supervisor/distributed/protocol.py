@@ -18,6 +18,8 @@ master -> coordinator
     ``offsets``      source offsets acknowledged by Kafka: ``offsets`` {offset key: offset or None}
     ``write``        a config-topic write requested over REST: ``id``, ``op``, ``args``
     ``leave``        graceful shutdown: stop every unit, then write LEAVE and exit
+    ``ping``         every master loop pass: the coordinator exits when the master stays silent (frozen
+                     supervisor), so its lease runs out and the units move; the units die by their deadline
 """
 
 from __future__ import annotations
@@ -38,5 +40,6 @@ TASK_CONFIGS = "task_configs"
 OFFSETS = "offsets"
 WRITE = "write"
 LEAVE = "leave"
+PING = "ping"
 
 ROLE_COORDINATOR = "coordinator"

@@ -21,6 +21,13 @@ from starlette.routing import Route
 
 from kconnect.supervisor.loglevels import PY_LEVEL
 from kconnect.supervisor.rest.control_client import SupervisorUnavailable, call
+from kconnect.supervisor.rest.forward import (
+    CURRENT_REQUEST,
+    FORWARD_STATUS,
+    ForwardRequest,
+    forwarding,
+    may_forward,
+)
 from kconnect.supervisor.rest.openapi import openapi_document
 
 _HTTP_REASONS = {404: "Not Found", 405: "Method Not Allowed", 415: "Unsupported Media Type"}
@@ -56,7 +63,13 @@ def _bare_json(status: int, body: Any) -> Response:
 
 async def _call(op: str, **args: Any) -> tuple[int, Any]:
     logger.debug("REST call %s", op)
+    request = CURRENT_REQUEST.get()
+    if request is not None and not may_forward(request):
+        args["forwarded"] = True  # Java's forward=false: this request took its last hop
     status, body = await call(op, args)
+    if status == FORWARD_STATUS and isinstance(body, dict) and body.get("forward_to"):
+        # Distributed mode: another worker must answer (the leader, or the worker running the unit).
+        raise ForwardRequest(str(body["forward_to"]))
     if status >= 400:
         message = body.get("message") if isinstance(body, dict) else str(body)
         raise RestError(status, message)
@@ -410,7 +423,7 @@ def create_app() -> Any:
     settings = load_settings()
     serve = settings.get("serve", "all")
     routes = [
-        r
+        Route(r.path, forwarding(r.endpoint), methods=r.methods, name=r.name)
         for r in ROUTES
         if serve == "all" or (r.path.startswith("/admin/") or r.path == "/admin") == (serve == "admin")
     ]
