@@ -295,7 +295,11 @@ class Coordinator:
         if self.waiting_for_fencing:
             waiting, self.waiting_for_fencing = self.waiting_for_fencing, []
             for cmd in waiting:
-                if self._owns(cmd.unit):  # still ours: spawn now, or wait again
+                if not self._owns(cmd.unit):
+                    continue  # taken away meanwhile: nothing to start
+                if self.fencer.blocks(self.snap, cmd.unit[0]):
+                    self.waiting_for_fencing.append(cmd)
+                else:
                     self._spawn(cmd)
 
     def _record_task_count(self, connector: str, task_count: int) -> None:
