@@ -27,6 +27,7 @@ from kconnect.api import (
     SourceTask,
     TopicPartition,
 )
+from kconnect.api.connector import ConnectorTransactionBoundaries, ExactlyOnceSupport
 from kconnect.api.data import STRING_SCHEMA
 
 logger = logging.getLogger(__name__)
@@ -324,6 +325,90 @@ class ScriptedSourceTask(SourceTask):
                 )
             )
         self.next_line = len(self.lines)
+        return out
+
+    def stop(self) -> None:
+        pass
+
+
+SEQUENCE_PARTITION = {"source": "sequence"}
+
+
+class SequenceSourceConnector(SourceConnector):
+    """Sequence numbers ``0 .. count-1`` (one task), ``batch`` per poll, with connector-defined transactions.
+
+    Every ``group``-th record ends a transaction through the task's TransactionContext: committed,
+    except each ``abort.every``-th group, which the task aborts (its records must never be read
+    committed, but its offsets still move on). The offset is ``{"n": <last number>}``.
+    """
+
+    class_name = "tests.support.plugins.SequenceSourceConnector"
+
+    @classmethod
+    def config_def(cls) -> ConfigDef:
+        return (
+            ConfigDef()
+            .define("topic", ConfigType.STRING)
+            .define("count", ConfigType.LONG, 1000)
+            .define("batch", ConfigType.INT, 7)
+            .define("group", ConfigType.INT, 10)
+            .define("abort.every", ConfigType.INT, 5)
+            .define("poll.sleep.ms", ConfigType.LONG, 5)
+        )
+
+    def start(self, props: Mapping[str, str]) -> None:
+        self.props = dict(props)
+
+    @classmethod
+    def task_class(cls) -> type[SourceTask]:
+        return SequenceSourceTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [dict(self.props)]
+
+    def stop(self) -> None:
+        pass
+
+    def exactly_once_support(self, connector_config: Mapping[str, str]) -> ExactlyOnceSupport | None:
+        return ExactlyOnceSupport.SUPPORTED
+
+    def can_define_transaction_boundaries(self, connector_config: Mapping[str, str]) -> ConnectorTransactionBoundaries:
+        return ConnectorTransactionBoundaries.SUPPORTED
+
+
+class SequenceSourceTask(SourceTask):
+    def start(self, props: Mapping[str, str]) -> None:
+        self.topic = props["topic"]
+        self.count = int(props.get("count", "1000"))
+        self.batch = int(props.get("batch", "7"))
+        self.group = int(props.get("group", "10"))
+        self.abort_every = int(props.get("abort.every", "5"))
+        self.sleep_s = int(props.get("poll.sleep.ms", "5")) / 1000.0
+        assert self.context is not None
+        stored = self.context.offset_storage_reader().offset(SEQUENCE_PARTITION)
+        self.next = int(stored["n"]) + 1 if stored else 0
+        self.transactions = self.context.transaction_context()
+
+    def poll(self) -> list[SourceRecord] | None:
+        time.sleep(self.sleep_s)
+        if self.next >= self.count:
+            return None
+        out = []
+        for n in range(self.next, min(self.count, self.next + self.batch)):
+            record = SourceRecord(
+                topic=self.topic,
+                value_schema=STRING_SCHEMA,
+                value=str(n),
+                source_partition=SEQUENCE_PARTITION,
+                source_offset={"n": n},
+            )
+            if self.transactions is not None and (n + 1) % self.group == 0:
+                if (n // self.group) % self.abort_every == self.abort_every - 1:
+                    self.transactions.abort_transaction(record)
+                else:
+                    self.transactions.commit_transaction(record)
+            out.append(record)
+        self.next += len(out)
         return out
 
     def stop(self) -> None:

@@ -133,9 +133,17 @@ def run_task(boot: Mapping[str, Any], link: SupervisorLink) -> None:
         from kconnect.workers.source import SourceTaskRunner
         from kconnect.workers.topic_creation import source_topic_creator
 
-        SourceTaskRunner(
+        runner_cls: Any = SourceTaskRunner
+        extra: dict[str, Any] = {}
+        if boot.get("exactly_once"):  # KIP-618: records and offsets in producer transactions
+            from kconnect.workers import exactly_once
+
+            runner_cls = exactly_once.ExactlyOnceSourceTaskRunner
+            extra = exactly_once.runner_arguments(boot["exactly_once"], worker, task_id)
+        runner_cls(
+            **extra,
             connector=name,
-            task=task,  # type: ignore[arg-type]
+            task=task,
             task_config=task_config,
             producer_config=clients.producer_config(
                 worker, name, task_id, clients.connector_client_overrides(conn_config, "producer")

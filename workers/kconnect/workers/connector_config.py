@@ -673,8 +673,12 @@ def validate_connector_config(
     plugin_version: Callable[[str], str | None] | None = None,
     recommended: Mapping[str, list[str]] | None = None,
     aliases: ConfigDef | None = None,
+    extra_checks: Callable[[dict[str, ConfigValue]], None] | None = None,
 ) -> dict[str, Any]:
     """Validate ``props`` for a connector and render Kafka Connect's ``ConfigInfos`` JSON.
+
+    ``extra_checks(results)`` may add errors to the framework keys' results before they are
+    rendered (the distributed herder's exactly-once checks).
 
     ``recommended`` gives the recommended values Apache's recommenders would list (installed
     converter classes, installed plugin versions) per framework key.
@@ -705,6 +709,8 @@ def validate_connector_config(
             results[name].recommended_values = list(values)
     if connector_type == "sink":
         validate_sink_topics(props, results)
+    if extra_checks is not None:
+        extra_checks(results)
     definitions = [kconnect_config_def(props)]
     kc = definitions[0]
     if aliases is not None and aliases.config_keys():

@@ -58,6 +58,7 @@ def validate(registry: Any, worker_props: Mapping[str, str], config: Mapping[str
             lambda name: registry.find(PluginKind.TRANSFORMATION, name),
             lambda name: registry.find(PluginKind.PREDICATE, name),
         ),
+        extra_checks=_exactly_once_checks(worker, connector, config) if connector_type == "source" else None,
     )
     # Not part of ConfigInfos: the supervisor needs these to record the connector.
     result["connector_type"] = connector_type
@@ -67,6 +68,15 @@ def validate(registry: Any, worker_props: Mapping[str, str], config: Mapping[str
 
     result["start_failure"] = start_failure(connector_type, config, worker_props)
     return result
+
+
+def _exactly_once_checks(worker: Any, connector: Any, config: Mapping[str, str]) -> Any:
+    """Java's DistributedHerder checks exactly.once.support and transaction.boundary; its standalone herder does not."""
+    if worker.mode != "distributed":
+        return None
+    from kconnect.workers.exactly_once import validate_source_connector
+
+    return lambda results: validate_source_connector(worker.raw, connector, config, results)
 
 
 def _recommendations(

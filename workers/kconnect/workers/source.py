@@ -11,7 +11,7 @@ from confluent_kafka import KafkaException, Producer
 
 from kconnect.api.errors import ConnectError, RetriableError
 from kconnect.api.records import SourceRecord
-from kconnect.api.task import SourceTask
+from kconnect.api.task import SourceTask, TransactionContext
 from kconnect.ipc import messages as m
 from kconnect.workers.client_logging import routed_logs
 from kconnect.workers.control import SupervisorLink
@@ -52,9 +52,12 @@ class StoredOffsets:
 
 
 class SourceTaskContextImpl:
-    def __init__(self, configs: Mapping[str, str], reader: StoredOffsets) -> None:
+    def __init__(
+        self, configs: Mapping[str, str], reader: StoredOffsets, transactions: TransactionContext | None = None
+    ) -> None:
         self._configs = configs
         self._reader = reader
+        self._transactions = transactions  # only under exactly-once with connector-defined boundaries
 
     @property
     def configs(self) -> Mapping[str, str]:
@@ -63,8 +66,8 @@ class SourceTaskContextImpl:
     def offset_storage_reader(self) -> StoredOffsets:
         return self._reader
 
-    def transaction_context(self) -> None:
-        return None
+    def transaction_context(self) -> TransactionContext | None:
+        return self._transactions
 
 
 class SourceTaskRunner:

@@ -23,6 +23,7 @@ from kconnect.supervisor.coordination import referee as ref
 from kconnect.supervisor.coordination.params import from_worker_properties
 from kconnect.supervisor.distributed import protocol as p
 from kconnect.supervisor.distributed.coordlog import CoordinationLog
+from kconnect.supervisor.distributed.fencing import ZombieFencer
 from kconnect.supervisor.stores.config_state import ClusterConfigState, ConfigListener
 from kconnect.supervisor.stores.formats import RestartRequest, StatusValue
 from kconnect.supervisor.stores.kafka_stores import (
@@ -131,6 +132,9 @@ class Coordinator:
         # lease runs out (the units die by their own deadlines) and the cluster moves them.
         self.master_silence_ms = max(2_000, self.profile.protocol.lease_ms // 2)
         self.master_heard_at = boottime_ms()
+        # exactly-once sources: fencing of old task generations, and task spawns waiting for it
+        self.fencer = ZombieFencer(self.props, internal_client_config(self.worker, "producer"))
+        self.waiting_for_fencing: list[mc.Spawn] = []
 
     # --- start-up ----------------------------------------------------------------------------------
     def start(self) -> None:
@@ -169,6 +173,8 @@ class Coordinator:
                 self._feed(offset, lat, value)
             self.log.serve_deliveries()
             self._poll_stores()
+            if self.fencer.enabled:
+                self._exactly_once_tick()
             self._run(self.core.tick(boottime_ms()))
             if self.core.exited:
                 self.link.send({"type": p.EXIT, "reason": self.core.exited})
@@ -263,6 +269,10 @@ class Coordinator:
             "conn_type": conn_type,
             "connector_config": dict(config),
         }
+        if task >= 0 and conn_type == "source" and self.fencer.blocks(self.snap, name):
+            logger.info("Task %s-%d waits for the fencing of the previous generation of its tasks", name, task)
+            self.waiting_for_fencing.append(cmd)
+            return
         if task >= 0:
             msg["task_config"] = dict(self.snap.task_config((name, task)) or {})
             if conn_type == "source":
@@ -271,6 +281,30 @@ class Coordinator:
                     offset_key(name, part): dict(off) for part, off in self.stores.offsets.connector_offsets(name)
                 }
         self.link.send(msg)
+
+    def _exactly_once_tick(self) -> None:
+        """Fence old task generations of the source connectors run here; start tasks that waited for it."""
+        owned = [
+            name
+            for name in sorted(self.snap.pending_fencing)
+            if self.snap.contains(name)
+            and self._owns((name, r.CONNECTOR_TASK))
+            and self.plugins.of(self.snap.connector_configs[name])[0] == "source"
+        ]
+        self.fencer.tick(self.snap, owned, self._record_task_count)
+        if self.waiting_for_fencing:
+            waiting, self.waiting_for_fencing = self.waiting_for_fencing, []
+            for cmd in waiting:
+                if not self._owns(cmd.unit):
+                    continue  # taken away meanwhile: nothing to start
+                if self.fencer.blocks(self.snap, cmd.unit[0]):
+                    self.waiting_for_fencing.append(cmd)
+                else:
+                    self._spawn(cmd)
+
+    def _record_task_count(self, connector: str, task_count: int) -> None:
+        self.stores.config.put_task_count_record(connector, task_count)
+        self._poll_stores(written=True)
 
     # --- the master ---------------------------------------------------------------------------------
     def _read_master(self) -> bool:
@@ -448,6 +482,7 @@ class Coordinator:
         }
 
     def close(self) -> None:
+        self.fencer.close()
         self.log.close()
         self.stores.stop()
 

@@ -37,6 +37,7 @@ from kconnect.supervisor.distributed.herder import DistributedHerder
 from kconnect.supervisor.herder import PAUSED, RUNNING, TARGET_PAUSED, TARGET_STOPPED
 from kconnect.supervisor.master import Master
 from kconnect.supervisor.offsets_file import OffsetsFile
+from kconnect.workers import exactly_once
 from kconnect.workers.logformat import about
 from kconnect.workers.worker_config import RestartPolicy
 
@@ -333,6 +334,15 @@ class DistributedMaster(Master):
             bootstrap["task_config"] = run.task_config or {}
             if role == ROLE_SOURCE_TASK:
                 bootstrap["offsets"] = run.offsets or {}
+                eos = exactly_once.task_settings(
+                    self.worker_props,
+                    run.connector_config,
+                    name,
+                    task,
+                    offset_flush_interval_ms=int(self.worker_props.get("offset.flush.interval.ms") or 60000),
+                )
+                if eos is not None:  # KIP-618: the task writes records and offsets in transactions
+                    bootstrap["exactly_once"] = eos.to_boot()
         placement = (
             self.limits.placement_for(name, task, self.worker_props, run.connector_config) if task >= 0 else None
         )

@@ -87,6 +87,7 @@ def open_internal_stores(worker: WorkerConfig, listener: ConfigListener | None =
 
     return InternalStores(
         config=ConfigStore(log(str(worker.get("config.storage.topic")), "configs", config_consumer), listener),
-        offsets=OffsetStore(log(str(worker.get("offset.storage.topic")), "offsets")),
+        # Exactly-once tasks write offsets in transactions: aborted ones must not count (Java).
+        offsets=OffsetStore(log(str(worker.get("offset.storage.topic")), "offsets", config_consumer)),
         status=StatusStore(log(str(worker.get("status.storage.topic")), "statuses")),
     )
