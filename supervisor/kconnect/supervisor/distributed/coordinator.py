@@ -23,6 +23,7 @@ from kconnect.supervisor.coordination import referee as ref
 from kconnect.supervisor.coordination.params import from_worker_properties
 from kconnect.supervisor.distributed import protocol as p
 from kconnect.supervisor.distributed.coordlog import CoordinationLog
+from kconnect.supervisor.distributed.hbprobe import HeartbeatProbe
 from kconnect.supervisor.stores.config_state import ClusterConfigState, ConfigListener
 from kconnect.supervisor.stores.formats import RestartRequest, StatusValue
 from kconnect.supervisor.stores.kafka_stores import (
@@ -115,9 +116,11 @@ class Coordinator:
             client_id_base(self.worker) + "coordination",
             self.profile.protocol.lease_ms,
         )
+        incarnation = uuid.uuid4().hex
+        self.hb_probe = HeartbeatProbe(incarnation)
         self.core = mc.MemberCore(
             worker_id=self.worker_id,
-            incarnation=uuid.uuid4().hex,
+            incarnation=incarnation,
             profile=self.profile,
             fingerprint=fingerprint,
             rest_url=str(boot.get("rest_url") or ""),
@@ -187,6 +190,7 @@ class Coordinator:
             self.core.exited = f"undecodable coordination record at offset {offset}: {e}"
             self._run([mc.FenceAll(), mc.Exit(self.core.exited)])
             return
+        self.hb_probe.read_back(lat, record)
         before = self._view_signature()
         commands = self.core.on_record(offset, lat, record, boottime_ms())
         if run:
@@ -227,6 +231,7 @@ class Coordinator:
     def _run(self, commands: list[mc.Command]) -> None:
         for cmd in commands:
             if isinstance(cmd, mc.Produce):
+                self.hb_probe.produced(cmd.record)
                 self.log.append(cmd.record, self._delivered)
             elif isinstance(cmd, mc.Spawn):
                 self._spawn(cmd)
@@ -303,6 +308,8 @@ class Coordinator:
             except Exception as e:
                 logger.exception("Config write %s failed", msg["op"])
                 self.link.send({"type": p.WRITE_DONE, "id": msg["id"], "status": 500, "body": str(e)})
+        elif kind == "set_log_level":  # PUT /admin/loggers reaches the coordinator too
+            logging.getLogger(msg.get("logger") or None).setLevel(msg["level"])
         elif kind == p.LEAVE and not self.leaving:
             self.leaving = True
             logger.info("Leaving the cluster: stopping this worker's units first")
