@@ -21,9 +21,9 @@ from kconnect.supervisor.coordination import member as mc
 from kconnect.supervisor.coordination import records as r
 from kconnect.supervisor.coordination import referee as ref
 from kconnect.supervisor.coordination.params import from_worker_properties
+from kconnect.supervisor.distributed import hbprobe
 from kconnect.supervisor.distributed import protocol as p
 from kconnect.supervisor.distributed.coordlog import CoordinationLog
-from kconnect.supervisor.distributed.hbprobe import HeartbeatProbe
 from kconnect.supervisor.stores.config_state import ClusterConfigState, ConfigListener
 from kconnect.supervisor.stores.formats import RestartRequest, StatusValue
 from kconnect.supervisor.stores.kafka_stores import (
@@ -117,7 +117,7 @@ class Coordinator:
             self.profile.protocol.lease_ms,
         )
         incarnation = uuid.uuid4().hex
-        self.hb_probe = HeartbeatProbe(incarnation)
+        self.hb_probe = hbprobe.HeartbeatProbe(incarnation)
         self.core = mc.MemberCore(
             worker_id=self.worker_id,
             incarnation=incarnation,
