@@ -21,6 +21,7 @@ from kconnect.supervisor.coordination import member as mc
 from kconnect.supervisor.coordination import records as r
 from kconnect.supervisor.coordination import referee as ref
 from kconnect.supervisor.coordination.params import from_worker_properties
+from kconnect.supervisor.distributed import hbprobe
 from kconnect.supervisor.distributed import protocol as p
 from kconnect.supervisor.distributed.coordlog import CoordinationLog
 from kconnect.supervisor.distributed.fencing import ZombieFencer
@@ -116,9 +117,11 @@ class Coordinator:
             client_id_base(self.worker) + "coordination",
             self.profile.protocol.lease_ms,
         )
+        incarnation = uuid.uuid4().hex
+        self.hb_probe = hbprobe.HeartbeatProbe(incarnation)
         self.core = mc.MemberCore(
             worker_id=self.worker_id,
-            incarnation=uuid.uuid4().hex,
+            incarnation=incarnation,
             profile=self.profile,
             fingerprint=fingerprint,
             rest_url=str(boot.get("rest_url") or ""),
@@ -193,6 +196,7 @@ class Coordinator:
             self.core.exited = f"undecodable coordination record at offset {offset}: {e}"
             self._run([mc.FenceAll(), mc.Exit(self.core.exited)])
             return
+        self.hb_probe.read_back(lat, record)
         before = self._view_signature()
         commands = self.core.on_record(offset, lat, record, boottime_ms())
         if run:
@@ -233,6 +237,7 @@ class Coordinator:
     def _run(self, commands: list[mc.Command]) -> None:
         for cmd in commands:
             if isinstance(cmd, mc.Produce):
+                self.hb_probe.produced(cmd.record)
                 self.log.append(cmd.record, self._delivered)
             elif isinstance(cmd, mc.Spawn):
                 self._spawn(cmd)
@@ -337,6 +342,8 @@ class Coordinator:
             except Exception as e:
                 logger.exception("Config write %s failed", msg["op"])
                 self.link.send({"type": p.WRITE_DONE, "id": msg["id"], "status": 500, "body": str(e)})
+        elif kind == "set_log_level":  # PUT /admin/loggers reaches the coordinator too
+            logging.getLogger(msg.get("logger") or None).setLevel(msg["level"])
         elif kind == p.LEAVE and not self.leaving:
             self.leaving = True
             logger.info("Leaving the cluster: stopping this worker's units first")
