@@ -91,6 +91,8 @@ class MetricsBook:
         # ``rest_retired`` so totals never go backwards and dead pids do not pile up.
         self.rest_by_pid: dict[int, dict[tuple[str, str, str], list[Any]]] = {}
         self.rest_retired: dict[tuple[str, str, str], list[Any]] = {}
+        # distributed mode: the coordinator's last rebalance/protocol facts (None in standalone mode)
+        self.coordination: dict[str, Any] | None = None
 
     # --- hooks called by the master -----------------------------------------------------------
     def _history(self, child: Child) -> ProcessHistory | None:
@@ -217,6 +219,7 @@ class MetricsBook:
             "connectors": connectors,
             "tasks": tasks,
             "rest": self._rest_series(),
+            "coordination": self.coordination,
         }
 
 
