@@ -2,7 +2,7 @@
 
 Two ``kconnect distributed`` workers run a sink connector with four tasks on the real broker; both are scraped:
 each completed at least one rebalance and follows an assignment generation > 0, exactly one is the leader,
-and the assigned units add up to the connector's. A third worker joins: the generation, the completed
+and the assigned units add up to the connector's, each task's series on the one worker running it. A third worker joins: the generation, the completed
 rebalances and the protocol counters of the first two move, and the units are spread over three workers.
 """
 
@@ -53,6 +53,23 @@ def workers(tmp_path: Path, kafka_broker: KafkaBroker) -> Iterator[Workers]:
                 w.stop(timeout=30)
 
 
+def running_tasks(s: Samples) -> list[str]:
+    """The task numbers this worker's kconnect_task_status shows RUNNING."""
+    return sorted(
+        dict(ls)["task"]
+        for (n, ls), v in s.items()
+        if n == "kconnect_task_status" and ("state", "running") in ls and v == 1
+    )
+
+
+def tasks_each_running_once(ws: Workers) -> list[Samples] | None:
+    """Like Java, a worker has task series only for the tasks it runs: together they show each task once."""
+    scrapes = settled(ws)
+    if scrapes is None or sorted(t for s in scrapes for t in running_tasks(s)) != [str(i) for i in range(TASKS)]:
+        return None
+    return scrapes
+
+
 def settled(ws: Workers) -> list[Samples] | None:
     """One scrape per worker once every worker is converged and the units add up (else None)."""
     scrapes = [scrape(w) for w in ws.all]
@@ -83,7 +100,9 @@ def test_rebalance_metrics_of_two_workers_move_when_a_third_joins(
             "tasks.max": str(TASKS),
         },
     )
-    before = wait_for(lambda: settled(workers), 60, "two workers converged on 1 connector and 4 tasks", interval=0.5)
+    before = wait_for(
+        lambda: tasks_each_running_once(workers), 60, "two workers converged on 1 connector and 4 tasks", interval=0.5
+    )
     for s in before:
         assert metric(s, "kconnect_rebalance_completed_total") >= 1
         assert metric(s, "kconnect_rebalance_duration_seconds_count") == metric(s, "kconnect_rebalance_completed_total")
@@ -96,11 +115,12 @@ def test_rebalance_metrics_of_two_workers_move_when_a_third_joins(
         assert metric(s, "kconnect_coordinator_self_fences_total") == 0
     assert sorted(metric(s, "kconnect_coordinator_leader") for s in before) == [0, 1]
     assert all(metric(s, "kconnect_coordinator_assigned_tasks") >= 1 for s in before)  # spread over both
+    assert [len(running_tasks(s)) for s in before] == [metric(s, "kconnect_coordinator_assigned_tasks") for s in before]
 
     workers.add().start()
 
     def moved() -> list[Samples] | None:
-        scrapes = settled(workers)
+        scrapes = tasks_each_running_once(workers)
         if scrapes is None or any(metric(s, "kconnect_coordinator_members") != 3 for s in scrapes):
             return None
         if any(metric(s, "kconnect_coordinator_assigned_tasks") == 0 for s in scrapes):
