@@ -1,9 +1,10 @@
 """Rebalance and coordination metrics of real distributed workers (docs/metrics.md, issue #5).
 
 Two ``kconnect distributed`` workers run a sink connector with four tasks on the real broker; both are scraped:
-each completed at least one rebalance and follows an assignment generation > 0, exactly one is the leader,
-and the assigned units add up to the connector's, each task's series on the one worker running it. A third worker joins: the generation, the completed
-rebalances and the protocol counters of the first two move, and the units are spread over three workers.
+each completed at least one rebalance and follows an assignment generation > 0, exactly one is the leader, the
+assigned units add up to the connector's, and each task's series are on the one worker running it. A third worker
+joins: the generation, the completed rebalances and the protocol counters of the first two move, and the units are
+spread over three workers.
 """
 
 from __future__ import annotations
