@@ -369,6 +369,69 @@ ROWS: list[tuple[str, list[Panel]]] = [
             ),
         ],
     ),
+    (
+        "Rebalances (distributed mode)",
+        [
+            Panel(
+                "Rebalance in progress",
+                (q(f"kconnect_rebalance_in_progress{{{W}}}", "{{worker}}"),),
+                width=6,
+                description="1 while this worker waits for its assignment to settle (joining, revoking, grants).",
+            ),
+            Panel(
+                "Assignment generation (epoch)",
+                (q(f"kconnect_rebalance_epoch{{{W}}}", "{{worker}}"),),
+                width=6,
+            ),
+            Panel(
+                "Completed rebalances",
+                (q(f"sum by (worker) (kconnect_rebalance_completed_total{{{W}}})", "{{worker}}"),),
+                "stat",
+                width=6,
+                description="Since each worker started.",
+            ),
+            Panel(
+                "Time since last rebalance",
+                (q(f"time() - (kconnect_rebalance_last_completed_timestamp_seconds{{{W}}} > 0)", "{{worker}}"),),
+                "stat",
+                unit="s",
+                width=6,
+            ),
+            Panel(
+                "Rebalance duration: last / max",
+                (
+                    q(f"kconnect_rebalance_last_seconds{{{W}}}", "{{worker}} last"),
+                    q(f"kconnect_rebalance_max_seconds{{{W}}}", "{{worker}} max"),
+                ),
+                unit="s",
+            ),
+            Panel(
+                "Leader and assigned units",
+                (
+                    q(f"kconnect_coordinator_leader{{{W}}}", "{{worker}} leader", instant=True),
+                    q(f"kconnect_coordinator_assigned_connectors{{{W}}}", "{{worker}} connectors", instant=True),
+                    q(f"kconnect_coordinator_assigned_tasks{{{W}}}", "{{worker}} tasks", instant=True),
+                ),
+                "table",
+            ),
+            Panel(
+                "Coordination protocol",
+                (
+                    q(
+                        f"sum by (worker) (rate(kconnect_coordinator_records_written_total{{{W}}}[$__rate_interval]))",
+                        "{{worker}} records written/s",
+                    ),
+                    q(
+                        f"sum by (worker) (rate(kconnect_coordinator_records_read_total{{{W}}}[$__rate_interval]))",
+                        "{{worker}} records read/s",
+                    ),
+                    q(f"kconnect_coordinator_lease_remaining_seconds{{{W}}}", "{{worker}} lease left (s)"),
+                    q(f"kconnect_coordinator_self_fences_total{{{W}}}", "{{worker}} self-fences"),
+                ),
+                description="Records of the coordination log, the lease left before this worker's units are fenced.",
+            ),
+        ],
+    ),
 ]
 
 

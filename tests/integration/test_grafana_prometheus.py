@@ -17,6 +17,7 @@ import re
 import signal
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ import pytest
 from confluent_kafka import Producer
 
 from kconnect.supervisor.devbroker.broker import KafkaBroker
+from tests.integration.test_distributed import timing_profile
 from tests.integration.test_errors_dlq import read_all
 from tests.support.dashboard_snapshot import render_html, screenshot
 from tests.support.prometheus import Prometheus
@@ -96,6 +98,12 @@ def test_every_panel_query_returns_data_and_alerts_evaluate(
     source, out = tmp_path / "in.txt", tmp_path / "out.txt"
     source.write_text("")
     worker = Worker(tmp_path, kafka_broker.bootstrap_servers)
+    # A distributed pair next to the standalone worker: its joins are the rebalances the Rebalances row shows.
+    group = f"kc-graf-{uuid.uuid4().hex[:8]}"
+    pair = [
+        Worker(tmp_path / f"d{i}", kafka_broker.bootstrap_servers, timing_profile(group), mode="distributed")
+        for i in range(2)
+    ]
     feeding = threading.Event()
     producer = Producer({"bootstrap.servers": kafka_broker.bootstrap_servers, "linger.ms": "5"})
     malformed_sent: list[bytes] = []
@@ -119,15 +127,19 @@ def test_every_panel_query_returns_data_and_alerts_evaluate(
     feeder = threading.Thread(target=feed, daemon=True)
     prometheus: Prometheus | None = None
     try:
+        for d in pair:
+            d.work.mkdir()
+            d.start(wait=False)
         worker.start()
         worker_id = f"127.0.0.1:{worker.port}"
+        pair_ids = [f"127.0.0.1:{d.port}" for d in pair]
         # The shipped recording rules, evaluated every 2 s instead of 30 s (only the interval differs).
         recording = tmp_path / "recording-rules.yml"
         shipped = (GRAFANA / "prometheus/recording-rules.yml").read_text()
         assert "    interval: 30s\n" in shipped
         recording.write_text(shipped.replace("    interval: 30s\n", "    interval: 2s\n"))
         prometheus = Prometheus(
-            tmp_path, [worker_id], SCRAPE_S, rule_files=[GRAFANA / "prometheus/alert-rules.yml", recording]
+            tmp_path, [worker_id, *pair_ids], SCRAPE_S, rule_files=[GRAFANA / "prometheus/alert-rules.yml", recording]
         ).start()
         feeder.start()
         worker.create(
@@ -278,11 +290,19 @@ def test_every_panel_query_returns_data_and_alerts_evaluate(
         assert float(read_rate[0]["value"][1]) > 0
         rules = prometheus.api("rules")["groups"]
         assert all(r["health"] == "ok" for g in rules for r in g["rules"]), rules
+        # The Rebalances row shows the distributed pair: each completed its joining rebalance, one leads.
+        completed = prometheus.query(substitute(dashboard_expr(dashboard, "Completed rebalances"), variables))
+        assert {e["metric"]["worker"] for e in completed if float(e["value"][1]) >= 1} == set(pair_ids), completed
+        leaders = prometheus.query(substitute(dashboard_expr(dashboard, "Leader and assigned units"), variables))
+        assert sorted(float(e["value"][1]) for e in leaders) == [0.0, 1.0], leaders
     finally:
         feeding.set()
         if prometheus is not None:
             prometheus.stop()
         worker.stop()
+        for d in pair:
+            if d.proc is not None and d.proc.poll() is None:
+                d.stop(timeout=30)
 
 
 def dashboard_expr(dashboard: dict[str, Any], title: str) -> str:

@@ -91,6 +91,8 @@ class MetricsBook:
         # ``rest_retired`` so totals never go backwards and dead pids do not pile up.
         self.rest_by_pid: dict[int, dict[tuple[str, str, str], list[Any]]] = {}
         self.rest_retired: dict[tuple[str, str, str], list[Any]] = {}
+        # distributed mode: the coordinator's last rebalance/protocol facts (None in standalone mode)
+        self.coordination: dict[str, Any] | None = None
 
     # --- hooks called by the master -----------------------------------------------------------
     def _history(self, child: Child) -> ProcessHistory | None:
@@ -179,17 +181,28 @@ class MetricsBook:
                 del self.connectors[name]
         connectors = []
         tasks = []
+        # Distributed mode: like Java, a worker has series only for the units it runs, with their states from
+        # the status topic (the herder's slots are a standalone worker's own bookkeeping).
+        owner_of = getattr(herder, "owner_of", None)
+
+        def here(name: str, task: int) -> bool:
+            return owner_of is None or owner_of(name, task) == herder.worker_id
+
         for name, entry in sorted(herder.connectors.items()):
+            shared = herder.connector_status(name) if owner_of is not None else None
             chistory = self.connectors.get(name)
-            connectors.append(
-                {
-                    "name": name,
-                    "state": entry.status.state.lower(),
-                    "pid": connector_pids.get(name),
-                    "exits": dict(chistory.exits) if chistory else {},
-                }
-            )
+            if here(name, -1):
+                connectors.append(
+                    {
+                        "name": name,
+                        "state": (entry.status.state if shared is None else shared["connector"]["state"]).lower(),
+                        "pid": connector_pids.get(name),
+                        "exits": dict(chistory.exits) if chistory else {},
+                    }
+                )
             for task_id in range(len(entry.task_configs or [])):
+                if not here(name, task_id):
+                    continue
                 slot = entry.tasks.get(task_id)
                 task_history = self.tasks.get((name, task_id))
                 task_child = live.get((name, task_id))
@@ -198,7 +211,13 @@ class MetricsBook:
                         "connector": name,
                         "task": task_id,
                         "type": entry.type,
-                        "state": (slot.status.state if slot else "UNASSIGNED").lower(),
+                        "state": (
+                            shared["tasks"][task_id]["state"]
+                            if shared is not None
+                            else slot.status.state
+                            if slot
+                            else "UNASSIGNED"
+                        ).lower(),
                         "pid": task_child.pid if task_child else None,
                         "start_time": task_history.started_wall if task_history and task_child else None,
                         "restarts": max(0, task_history.starts - 1) if task_history else 0,
@@ -217,6 +236,7 @@ class MetricsBook:
             "connectors": connectors,
             "tasks": tasks,
             "rest": self._rest_series(),
+            "coordination": self.coordination,
         }
 
 

@@ -8,6 +8,7 @@ unit tests parse the output back with prometheus-client's parser.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -157,6 +158,8 @@ class SnapshotCollector(Collector):
             _task(f, task)
         _processes(f, snap)
         _rest(f, snap.get("rest") or [])
+        if snap.get("coordination"):
+            _rebalance(f, snap["coordination"])
         yield from f.families.values()
 
 
@@ -442,3 +445,80 @@ def _rest(f: _Families, series: list[list[Any]]) -> None:
 
 
 __all__ = ["REST_BUCKETS", "render"]
+
+
+def _rebalance(f: _Families, c: dict[str, Any]) -> None:
+    """Distributed mode only: the coordinator's rebalance and protocol facts (distributed/rebalance_stats.py)."""
+    f.counter("kconnect_rebalance_completed", "Rebalances this worker completed", {}, _num(c.get("completed")))
+    f.gauge(
+        "kconnect_rebalance_in_progress",
+        "1 while a rebalance is in progress for this worker",
+        {},
+        _num(c.get("in_progress")),
+    )
+    f.gauge("kconnect_rebalance_epoch", "Generation of the assignment this worker follows", {}, _num(c.get("epoch")))
+    f.summary(
+        "kconnect_rebalance_duration_seconds",
+        "Completed rebalances and the time they took",
+        {},
+        _num(c.get("completed")),
+        _num(c.get("duration_sum")),
+    )
+    f.gauge("kconnect_rebalance_max_seconds", "Longest rebalance since the worker started", {}, _num(c.get("max")))
+    f.gauge("kconnect_rebalance_last_seconds", "Duration of the last completed rebalance", {}, _num(c.get("last")))
+    last = _num(c.get("last_completed"))
+    f.gauge(
+        "kconnect_rebalance_last_completed_timestamp_seconds",
+        "Epoch seconds when the last rebalance completed (0 = none yet)",
+        {},
+        last,
+    )
+    if last > 0:
+        f.gauge(
+            "kconnect_rebalance_time_since_last_seconds",
+            "Seconds since the last rebalance completed",
+            {},
+            max(0.0, time.time() - last),
+        )
+    f.gauge("kconnect_coordinator_leader", "1 if this worker is the leader of the cluster", {}, _num(c.get("leader")))
+    f.gauge(
+        "kconnect_coordinator_members", "Live workers in the cluster as this worker sees it", {}, _num(c.get("members"))
+    )
+    f.gauge(
+        "kconnect_coordinator_assigned_connectors",
+        "Connectors assigned to this worker",
+        {},
+        _num(c.get("assigned_connectors")),
+    )
+    f.gauge("kconnect_coordinator_assigned_tasks", "Tasks assigned to this worker", {}, _num(c.get("assigned_tasks")))
+    f.counter(
+        "kconnect_coordinator_records_read",
+        "Coordination-log records this worker read",
+        {},
+        _num(c.get("records_read")),
+    )
+    f.counter(
+        "kconnect_coordinator_records_written",
+        "Coordination-log records this worker wrote",
+        {},
+        _num(c.get("records_written")),
+    )
+    f.counter("kconnect_coordinator_heartbeats", "Heartbeat records this worker wrote", {}, _num(c.get("heartbeats")))
+    f.counter(
+        "kconnect_coordinator_lease_renewals",
+        "Times this worker's lease was extended",
+        {},
+        _num(c.get("lease_renewals")),
+    )
+    f.counter(
+        "kconnect_coordinator_self_fences",
+        "Times this worker fenced its own units (lease lost)",
+        {},
+        _num(c.get("self_fences")),
+    )
+    f.gauge(
+        "kconnect_coordinator_lease_remaining_seconds",
+        "Seconds left on this worker's lease (0 when not a live member)",
+        {},
+        _num(c.get("lease_remaining")),
+    )

@@ -25,6 +25,7 @@ from kconnect.supervisor.distributed import hbprobe
 from kconnect.supervisor.distributed import protocol as p
 from kconnect.supervisor.distributed.coordlog import CoordinationLog
 from kconnect.supervisor.distributed.fencing import ZombieFencer
+from kconnect.supervisor.distributed.rebalance_stats import RebalanceStats
 from kconnect.supervisor.stores.config_state import ClusterConfigState, ConfigListener
 from kconnect.supervisor.stores.formats import RestartRequest, StatusValue
 from kconnect.supervisor.stores.kafka_stores import (
@@ -42,6 +43,7 @@ logger = logging.getLogger("kconnect.coordinator")
 
 LOOP_S = 0.02  # longest wait in one pass (coordination log poll)
 VIEW_EVERY_S = 0.1  # at most this often a new cluster view goes to the master
+METRICS_EVERY_S = 1.0  # rebalance/protocol metrics to the master (and at once when a rebalance starts or ends)
 
 
 def boottime_ms() -> int:
@@ -138,6 +140,8 @@ class Coordinator:
         # exactly-once sources: fencing of old task generations, and task spawns waiting for it
         self.fencer = ZombieFencer(self.props, internal_client_config(self.worker, "producer"))
         self.waiting_for_fencing: list[mc.Spawn] = []
+        self.rebalance = RebalanceStats()
+        self.metrics_sent_at = 0.0
 
     # --- start-up ----------------------------------------------------------------------------------
     def start(self) -> None:
@@ -187,6 +191,7 @@ class Coordinator:
                 self.link.send({"type": p.EXIT, "reason": "left the cluster"})
                 return
             self._send_view()
+            self._send_metrics()
 
     def _feed(self, offset: int, lat: int, value: bytes, run: bool = True) -> None:
         try:
@@ -198,6 +203,7 @@ class Coordinator:
             return
         self.hb_probe.read_back(lat, record)
         before = self._view_signature()
+        self.rebalance.records_read += 1
         commands = self.core.on_record(offset, lat, record, boottime_ms())
         if run:
             self._run(commands)
@@ -235,6 +241,7 @@ class Coordinator:
 
     # --- commands of the core -----------------------------------------------------------------------
     def _run(self, commands: list[mc.Command]) -> None:
+        self.rebalance.on_commands(commands)
         for cmd in commands:
             if isinstance(cmd, mc.Produce):
                 self.hb_probe.produced(cmd.record)
@@ -428,6 +435,17 @@ class Coordinator:
         self._poll_stores(written=True)
         self._send_view(force=True)
         return out
+
+    # --- metrics -------------------------------------------------------------------------------------
+    def _send_metrics(self) -> None:
+        now = time.monotonic()
+        changed = self.rebalance.observe(self.core, boottime_ms(), time.time())
+        if not changed and now - self.metrics_sent_at < METRICS_EVERY_S:
+            return
+        if boottime_ms() - self.master_heard_at > 1_000:
+            return  # a frozen master reads nothing (the next message has it all)
+        self.metrics_sent_at = now
+        self.link.send({"type": p.COORD_METRICS, "metrics": self.rebalance.message(self.core, boottime_ms())})
 
     # --- the view ------------------------------------------------------------------------------------
     def _send_view(self, force: bool = False) -> None:

@@ -142,6 +142,8 @@ class DistributedMaster(Master):
         elif kind == p.COORD_READY:
             self.coordinator_ready = True
             logger.info("Worker %s joined the cluster", self.worker_id)
+        elif kind == p.COORD_METRICS:
+            self.metrics.coordination = dict(msg["metrics"])
         elif kind == p.VIEW:
             self.herder.apply_view(msg)
             self._apply_targets()

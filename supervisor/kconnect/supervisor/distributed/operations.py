@@ -43,7 +43,8 @@ class DistributedOperations(Operations):
     herder: DistributedHerder
 
     def dispatch(self, op: str, args: dict[str, Any], reply: ReplyFn) -> None:
-        cluster_free = ("server_info", "health", "plugins", "plugin_config", "validate")
+        # /metrics answers during a rebalance too: that is when its rebalance series matter most
+        cluster_free = ("server_info", "health", "plugins", "plugin_config", "validate", "metrics", "rest_metrics")
         if op not in cluster_free and "logger" not in op:
             self.herder.check_readable()
         super().dispatch(op, args, reply)

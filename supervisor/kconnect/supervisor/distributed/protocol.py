@@ -11,6 +11,7 @@ coordinator -> master
     ``restart``      a restart request from the config topic: ``connector``, ``include_tasks``, ``only_failed``
     ``write_done``   answer to ``write``: ``id``, ``status``, ``body``
     ``exit``         the coordinator stops for good: ``reason``
+    ``coord_metrics`` rebalance and coordination-protocol facts for /metrics: ``metrics`` (rebalance_stats.py)
 master -> coordinator
     ``unit_exited``  the process of a unit that was stopped or fenced is gone: ``connector``, ``task``, ``token``
     ``unit_status``  ``connector``, ``task``, ``state``, ``trace`` (written to the status topic)
@@ -33,6 +34,7 @@ FENCE = "fence"
 RESTART = "restart"
 WRITE_DONE = "write_done"
 EXIT = "exit"
+COORD_METRICS = "coord_metrics"
 
 UNIT_EXITED = "unit_exited"
 UNIT_STATUS = "unit_status"
