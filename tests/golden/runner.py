@@ -149,13 +149,15 @@ def _is_missing_route(status: int, body: Any) -> bool:
 
 
 def run_scenario(
-    run: Run, steps: list[Step] | None = None, *, strict: bool = False, wait_budget: float = 40.0
+    run: Run, steps: list[Step] | None = None, *, strict: bool = False, wait_budget: float = 150.0
 ) -> list[Response]:
     """Run every step (never stops early) and return the normalised responses, in order.
 
     ``strict``: a ``WaitUntil`` that times out raises (used when recording Java). Otherwise it is
-    recorded with ``"wait_timed_out"`` and the scenario goes on; all waits of one run share
-    ``wait_budget`` seconds, so a worker that never reaches a state cannot make the run slow.
+    recorded with ``"wait_timed_out"`` and the scenario goes on; every wait must end within
+    ``wait_budget`` seconds of the run's start (wall clock), so a worker that never reaches a state
+    cannot make the run slow. The scenario itself takes 30-50 s on a loaded 2-core machine: a 40 s
+    budget made its last waits (a source resumed after /stop) time out under load.
     """
     run.prepare()
     replacements = run.replacements()
