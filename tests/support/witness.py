@@ -72,7 +72,11 @@ def lives(directory: Path, watch: DeathWatch) -> dict[str, list[Life]]:
     """unit -> its processes, by start time."""
     out: dict[str, list[Life]] = defaultdict(list)
     for path in directory.glob("*.jsonl"):
-        events = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        # Only complete lines: the process may be writing its next one right now.
+        complete = path.read_text(encoding="utf-8").split("\n")[:-1]
+        events = [json.loads(line) for line in complete if line.strip()]
+        if not events:
+            continue  # created this instant; its start line follows
         first = events[0]
         assert first["event"] == "start", (path, events)
         exits = [e["t"] for e in events if e["event"] == "exit"]
