@@ -303,8 +303,5 @@ def test_cold_start_of_the_whole_cluster(cluster: Cluster) -> None:
     for w in members:
         w.wait_ready(timeout=90)
     cluster.settled("every unit running after the cold start", timeout=180)
-    print(
-        f"[scenarios] cold start of {len(members)} workers: every unit running after "
-        f"{time.monotonic() - t2:.1f} s"
-    )
+    print(f"[scenarios] cold start of {len(members)} workers: every unit running after {time.monotonic() - t2:.1f} s")
     cluster.judge()
