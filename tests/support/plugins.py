@@ -413,3 +413,96 @@ class SequenceSourceTask(SourceTask):
 
     def stop(self) -> None:
         pass
+
+
+class WitnessSourceConnector(SourceConnector):
+    """The overlap witness of the distributed scenarios (issue #4).
+
+    Every process of a unit (the connector instance and each task) appends its own lifetime to
+    ``witness.dir/<connector>.<task>.<pid>.jsonl``, flushed line by line: ``start`` when it begins,
+    ``sigterm`` when the supervisor asks it to stop, ``stop`` from stop(), ``exit`` at interpreter exit.
+    A process killed by a signal writes no ``exit`` line; the checker (tests/support/witness.py) then
+    takes the death time it observed from outside. Each task also writes one record every
+    ``interval.ms`` to ``topic``: ``{"unit", "pid", "ppid", "seq", "t"}`` (``seq`` restarts per process).
+    """
+
+    class_name = "tests.support.plugins.WitnessSourceConnector"
+
+    @classmethod
+    def config_def(cls) -> ConfigDef:
+        return (
+            ConfigDef()
+            .define("topic", ConfigType.STRING)
+            .define("witness.dir", ConfigType.STRING)
+            .define("interval.ms", ConfigType.LONG, 50)
+        )
+
+    def start(self, props: Mapping[str, str]) -> None:
+        self.props = dict(props)
+        self.life = Lifetime(props["witness.dir"], props.get("name", "witness"), -1)
+
+    @classmethod
+    def task_class(cls) -> type[SourceTask]:
+        return WitnessSourceTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [{**self.props, "task.index": str(i)} for i in range(max_tasks)]
+
+    def stop(self) -> None:
+        self.life.write("stop")
+
+
+class Lifetime:
+    """Appends one process's lifetime events to its own file (see WitnessSourceConnector)."""
+
+    def __init__(self, directory: str, connector: str, task: int) -> None:
+        import atexit
+        import signal
+
+        self.unit = f"{connector}.{task}"
+        self.file = open(os.path.join(directory, f"{self.unit}.{os.getpid()}.jsonl"), "a", encoding="utf-8")  # noqa: SIM115
+        self.write("start")
+        atexit.register(self.write, "exit")
+        previous = signal.getsignal(signal.SIGTERM)
+
+        def on_sigterm(signum: int, frame: object) -> None:
+            self.write("sigterm")
+            if callable(previous):
+                previous(signum, frame)  # type: ignore[arg-type]
+
+        signal.signal(signal.SIGTERM, on_sigterm)
+
+    def write(self, event: str) -> None:
+        if self.file.closed:
+            return
+        line = {"event": event, "unit": self.unit, "pid": os.getpid(), "ppid": os.getppid(), "t": time.time()}
+        self.file.write(json.dumps(line) + "\n")
+        self.file.flush()
+
+
+class WitnessSourceTask(SourceTask):
+    def start(self, props: Mapping[str, str]) -> None:
+        self.topic = props["topic"]
+        self.index = int(props["task.index"])
+        self.interval_s = int(props.get("interval.ms", "50")) / 1000.0
+        self.life = Lifetime(props["witness.dir"], props.get("name", "witness"), self.index)
+        self.seq = 0
+        self.next_at = time.monotonic()
+
+    def poll(self) -> list[SourceRecord] | None:
+        time.sleep(max(0.0, self.next_at - time.monotonic()))
+        self.next_at = max(self.next_at + self.interval_s, time.monotonic())
+        self.seq += 1
+        value = {"unit": self.life.unit, "pid": os.getpid(), "ppid": os.getppid(), "seq": self.seq, "t": time.time()}
+        return [
+            SourceRecord(
+                topic=self.topic,
+                value_schema=STRING_SCHEMA,
+                value=json.dumps(value),
+                source_partition={"unit": self.life.unit},
+                source_offset={"seq": self.seq},
+            )
+        ]
+
+    def stop(self) -> None:
+        self.life.write("stop")

@@ -134,6 +134,9 @@ def free_port(host: str = LOOPBACK) -> int:
 
 def _port_is_free(port: int, host: str = LOOPBACK) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        # As the JVM's server sockets do: a port whose old connections linger in TIME_WAIT (a broker that
+        # was just stopped) is free to listen on again, so a restarted broker keeps its port.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError as e:
