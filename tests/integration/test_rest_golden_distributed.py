@@ -33,7 +33,7 @@ from tests.golden.record_distributed import (
 from tests.golden.runner import Run, compare, load_recorded, run_scenario, save_recorded
 from tests.golden.scenario_distributed import DISTRIBUTED_SCENARIO
 from tests.support.java_connect import CONVERTERS
-from tests.support.worker import Worker
+from tests.support.worker import Worker, wait_for
 
 pytestmark = pytest.mark.kafka
 
@@ -75,6 +75,8 @@ def kconnect_distributed(kafka_broker: KafkaBroker, tmp_path: Path) -> Iterator[
     worker = Worker(work, kafka_broker.bootstrap_servers, props, mode="distributed")
     assert {k: worker.props[k] for k in CONVERTERS} == CONVERTERS, "both sides must use the same converters"
     worker.start()
+    # Like JavaConnect.start(): the scenario begins once the worker answers cluster reads (it has joined).
+    wait_for(lambda: worker.rest.call("GET", "/connectors")[0] == 200, timeout=60, what="GET /connectors 200")
     try:
         yield worker
     finally:

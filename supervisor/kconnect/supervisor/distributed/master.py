@@ -65,6 +65,7 @@ class UnitRun:
     restart_at: float | None = None
     given_up: bool = False
     restart_requested: bool = False
+    held_paused: bool = False  # a connector created PAUSED: not started (no tasks) until resumed, as in Java
     policy: RestartPolicy = field(default_factory=RestartPolicy)
 
 
@@ -83,6 +84,7 @@ class DistributedMaster(Master):
         self.leaving = False
         self.write_ids = 0
         self.write_waiters: dict[int, Callable[[int, Any], None]] = {}
+        self.reported_topics: dict[int, set[str]] = {}  # task pid -> topics written to the status topic
         from kconnect.supervisor.distributed.operations import DistributedOperations
 
         self.ops = DistributedOperations(self)
@@ -299,7 +301,18 @@ class DistributedMaster(Master):
                 if now < run.restart_at:
                     continue
                 run.restart_at = None
+            if self._created_paused(unit):
+                if not run.held_paused:
+                    run.held_paused = True
+                    self._status(unit, PAUSED, None)
+                continue
+            run.held_paused = False
             self._start_unit(unit, run)
+
+    def _created_paused(self, unit: Unit) -> bool:
+        """A connector PAUSED before it ever made task configs: like Java, it starts only on resume."""
+        entry = self.herder.connectors.get(unit[0])
+        return unit[1] < 0 and entry is not None and entry.target == TARGET_PAUSED and not entry.task_configs
 
     def _start_unit(self, unit: Unit, run: UnitRun) -> None:
         name, task = unit
@@ -373,6 +386,16 @@ class DistributedMaster(Master):
             paused = bool(child.stats.get("_paused"))
             child.stats = dict(msg.get("stats") or {})
             child.stats["_paused"] = paused
+            self._record_topics(child)
+
+    def _record_topics(self, child: Child) -> None:
+        """KIP-558: a topic a task process uses for the first time is written to the status topic, once per process."""
+        reported = self.reported_topics.setdefault(child.pid, set())
+        for topic in child.stats.get("topics") or ():
+            if isinstance(topic, str) and topic not in reported:
+                reported.add(topic)
+                args = {"name": child.connector, "topic": topic, "task": child.task_id}
+                self.write("active_topic", args, lambda _status, _body: None)
 
     def _on_exit(self, child: Child, status: int) -> None:
         if child.on_exit is not None:
@@ -381,6 +404,7 @@ class DistributedMaster(Master):
         if child.role == ROLE_REST:
             super()._on_exit(child, status)
             return
+        self.reported_topics.pop(child.pid, None)
         unit = child.key
         run = self.units.get(unit)
         if run is None:

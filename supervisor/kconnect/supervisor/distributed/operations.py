@@ -184,6 +184,15 @@ class DistributedOperations(Operations):
     def op_task_status(self, args: dict[str, Any], reply: ReplyFn) -> None:
         reply(200, self.herder.task_status(args["name"], int(args["task"])))
 
+    # --- active topics (KIP-558): records of the status topic, so every worker answers the same --------
+    def op_reset_topics(self, args: dict[str, Any], reply: ReplyFn) -> None:
+        self._check_tracking(reset=True)
+        name = args["name"]
+        if name not in self.herder.connectors:  # Java answers 202 for unknown connectors too
+            reply(202, None)
+            return
+        self.master.write("reset_topics", {"name": name}, self._written(reply, lambda _b: reply(202, None)))
+
     # --- restarts ----------------------------------------------------------------------------------
     def op_restart_connector(self, args: dict[str, Any], reply: ReplyFn) -> None:
         name = args["name"]
@@ -214,7 +223,7 @@ class DistributedOperations(Operations):
         name, task = args["name"], int(args["task"])
         entry = self._known(name, "Unknown connector: {name}")
         if not 0 <= task < len(entry.task_configs or []):
-            raise HerderError(404, f"Task {name}-{task} not found")
+            raise HerderError(404, f"Unknown task: {name}-{task}")  # Java's distributed herder wording
         if self._at_owner((name, task), args, reply):
             self.master.restart_unit((name, task))
             reply(204, None)
