@@ -18,7 +18,7 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kconnect.ipc import messages as m
 from kconnect.ipc.codec import Message
@@ -38,6 +38,9 @@ from kconnect.supervisor.herder import PAUSED, RUNNING, TARGET_PAUSED, TARGET_ST
 from kconnect.supervisor.master import Master
 from kconnect.supervisor.offsets_file import OffsetsFile
 from kconnect.workers.worker_config import RestartPolicy
+
+if TYPE_CHECKING:
+    from kconnect.supervisor.distributed.operations import DistributedOperations
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +74,7 @@ class UnitRun:
 
 class DistributedMaster(Master):
     herder: DistributedHerder
+    ops: DistributedOperations
 
     def __init__(self, *, worker_id: str, rest_url: str, **kwargs: Any) -> None:
         super().__init__(offsets=OffsetsFile(None), **kwargs)
@@ -145,6 +149,7 @@ class DistributedMaster(Master):
         elif kind == p.VIEW:
             self.herder.apply_view(msg)
             self._apply_targets()
+            self.ops.retry_deferred()
         elif kind == p.SPAWN:
             self._granted(msg)
         elif kind == p.SET_DEADLINE:
@@ -285,6 +290,7 @@ class DistributedMaster(Master):
             self._start_coordinator()
         elif self.coordinator is not None:
             self.to_coordinator({"type": p.PING})
+        self.ops.retry_deferred()  # answers the writes whose wait for a rebalance timed out
         boot_now = boottime_ms()
         for unit, run in list(self.units.items()):
             procs = self._processes(unit)

@@ -13,11 +13,12 @@ HTTP with Java's ``forward`` parameter (see ``rest/app.py``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kconnect.supervisor.distributed.herder import REBALANCE_WRITE, DistributedHerder
-from kconnect.supervisor.herder import TARGET_PAUSED, TARGET_STARTED, TARGET_STOPPED, HerderError
+from kconnect.supervisor.herder import FAILED, TARGET_PAUSED, TARGET_STARTED, TARGET_STOPPED, HerderError
 from kconnect.supervisor.operations import (
     ALTERED,
     ALTERED_EXTERNAL,
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 ReplyFn = Callable[[int, Any], None]
 
 NO_LEADER = "Cannot complete request momentarily due to no known leader URL, likely because a rebalance was underway."
+DEFER_WRITES_S = 15.0  # how long a write waits for a revocation wave before Java's 409
 _INITIAL = {None: None, "RUNNING": TARGET_STARTED, "PAUSED": TARGET_PAUSED, "STOPPED": TARGET_STOPPED}
 
 
@@ -42,11 +44,39 @@ class DistributedOperations(Operations):
     master: DistributedMaster
     herder: DistributedHerder
 
+    def __init__(self, master: DistributedMaster) -> None:
+        super().__init__(master)
+        self.deferred: list[tuple[float, str, dict[str, Any], ReplyFn]] = []  # writes waiting for a rebalance
+
     def dispatch(self, op: str, args: dict[str, Any], reply: ReplyFn) -> None:
         cluster_free = ("server_info", "health", "plugins", "plugin_config", "validate")
         if op not in cluster_free and "logger" not in op:
             self.herder.check_readable()
-        super().dispatch(op, args, reply)
+        try:
+            super().dispatch(op, args, reply)
+        except HerderError as e:
+            # Java's herder queues a request behind a rebalance in progress (its tick serves requests only once
+            # the rebalance is resolved): a write that meets this worker's revocation wave waits for it to end.
+            if e.code != 409 or e.message != REBALANCE_WRITE or not self.herder.view.get("live"):
+                raise
+            self.deferred.append((time.monotonic() + DEFER_WRITES_S, op, args, reply))
+
+    def retry_deferred(self) -> None:
+        """Called on every cluster view and master pass: run the writes that waited for the rebalance."""
+        pending, self.deferred = self.deferred, []
+        now = time.monotonic()
+        for deadline, op, args, reply in pending:
+            if self.herder.rebalancing and now < deadline:
+                self.deferred.append((deadline, op, args, reply))
+                continue
+            try:
+                if self.herder.rebalancing:
+                    raise HerderError(409, REBALANCE_WRITE)
+                super().dispatch(op, args, reply)
+            except HerderError as e:
+                reply(e.code, {"error_code": e.code, "message": e.message})
+            except Exception as e:  # a bug must not take the supervisor down
+                reply(500, {"error_code": 500, "message": str(e)})
 
     def op_health(self, args: dict[str, Any], reply: ReplyFn) -> None:
         # Java (KIP-1017) answers 503 "starting" until the worker has joined: READY=1 waits for it too.
@@ -211,13 +241,27 @@ class DistributedOperations(Operations):
             if not include_tasks and not only_failed:
                 reply(204, None)
             else:
-                reply(202, self.herder.connector_status(name))
+                reply(202, self._restart_plan(name, include_tasks, only_failed))
 
         self.master.write(
             "restart",
             {"name": name, "include_tasks": include_tasks, "only_failed": only_failed},
             self._written(reply, written),
         )
+
+    def _restart_plan(self, name: str, include_tasks: bool, only_failed: bool) -> dict[str, Any]:
+        """Java's 202 answer (KIP-745): the status with every instance the request restarts as RESTARTING."""
+        status = self.herder.connector_status(name)
+
+        def planned(item: dict[str, Any]) -> dict[str, Any]:
+            if only_failed and item.get("state") != FAILED:
+                return item
+            return {**item, "state": "RESTARTING"}
+
+        status["connector"] = planned(status["connector"])
+        if include_tasks:
+            status["tasks"] = [planned(t) for t in status["tasks"]]
+        return status
 
     def op_restart_task(self, args: dict[str, Any], reply: ReplyFn) -> None:
         name, task = args["name"], int(args["task"])
