@@ -30,6 +30,13 @@ FWD_CONFIG: dict[str, Any] = {
 }
 
 
+def task_count(count: int) -> Predicate:
+    def check(status: int, body: Any) -> bool:
+        return status == 200 and isinstance(body, list) and len(body) == count
+
+    return check
+
+
 def _c(name: str, suffix: str = "") -> str:
     return f"/connectors/{name}{suffix}"
 
@@ -66,6 +73,7 @@ DISTRIBUTED_STEPS: list[Step] = [
         "dist: put config forward=false", "PUT", _c(FWD, "/config?forward=false"), body={**FWD_CONFIG, "tasks.max": 2}
     ),
     Request("dist: get config after forward=false", "GET", _c(FWD, "/config")),
+    WaitUntil("dist: wait forward connector 2 tasks", _c(FWD, "/tasks"), task_count(2), "2 task configs"),
     Request("dist: patch config forward=true", "PATCH", _c(FWD, "/config?forward=true"), body={"tasks.max": "1"}),
     Request("dist: get config after patch", "GET", _c(FWD, "/config")),
     WaitUntil("dist: wait forward connector 1 task", _c(FWD, "/status"), state("RUNNING", 1), "RUNNING, 1 task"),
@@ -92,6 +100,17 @@ def _no_topics(status: int, body: Any) -> bool:
         return False
 
 
+# A write's answer lists the connector's task configs at the time of the write, which the connector regenerates
+# asynchronously after a config change: waits that make the next write's answer deterministic on both sides.
+_WAITS_AFTER: dict[str, Step] = {
+    "put config: create": WaitUntil(
+        "dist: wait put connector 1 task", "/connectors/golden-put-${RUN}/tasks", task_count(1), "1 task config"
+    ),
+    "put config: replace": WaitUntil(
+        "dist: wait put connector 2 tasks", "/connectors/golden-put-${RUN}/tasks", task_count(2), "2 task configs"
+    ),
+}
+
 # Standalone steps whose effect a distributed worker applies asynchronously (it is written to an internal
 # topic and takes effect when read back): the same GET, polled until the effect shows, so neither side's
 # answer depends on how fast it reads its own topics.
@@ -111,7 +130,11 @@ _ASYNC_READS: dict[str, Step] = {
 def _build() -> list[Step]:
     names = [step.name for step in SCENARIO]
     at = names.index(_INSERT_BEFORE)
-    steps = [_ASYNC_READS.get(step.name, step) for step in [*SCENARIO[:at], *DISTRIBUTED_STEPS, *SCENARIO[at:]]]
+    steps: list[Step] = []
+    for step in [*SCENARIO[:at], *DISTRIBUTED_STEPS, *SCENARIO[at:]]:
+        steps.append(_ASYNC_READS.get(step.name, step))
+        if step.name in _WAITS_AFTER:
+            steps.append(_WAITS_AFTER[step.name])
     seen: set[str] = set()
     for step in steps:
         if step.name in seen:

@@ -92,7 +92,7 @@ def test_kconnect_distributed_matches_java(
         files_dir=tmp_path / "files",
         cluster_id=kafka_broker.cluster_id,
     )
-    responses = run_scenario(run, DISTRIBUTED_SCENARIO, wait_budget=60.0)
+    responses = run_scenario(run, DISTRIBUTED_SCENARIO, wait_budget=75.0)
     recorded = load_recorded(RECORDED_DISTRIBUTED_FILE)
     problems = compare(recorded, responses, differences=DISTRIBUTED_DIFFERENCES, record_command=RECORD_COMMAND)
     if problems:

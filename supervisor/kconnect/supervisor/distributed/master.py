@@ -369,6 +369,7 @@ class DistributedMaster(Master):
         kind = msg["type"]
         if kind == m.OFFSETS:
             self.to_coordinator({"type": p.OFFSETS, "offsets": msg["offsets"]})
+            self._keep_offsets(child.key, msg["offsets"])
             return
         if kind == m.FAILED:
             child.failure_trace = msg.get("trace")
@@ -402,6 +403,20 @@ class DistributedMaster(Master):
                 reported.add(topic)
                 args = {"name": child.connector, "topic": topic, "task": child.task_id}
                 self.write("active_topic", args, lambda _status, _body: None)
+
+    def _keep_offsets(self, unit: Unit, offsets: dict[str, Any]) -> None:
+        """A source task restarted in place (restart request, failure, config change) resumes from its own last
+        committed offsets, not from those it was granted with: else it would produce its records again."""
+        run = self.units.get(unit)
+        if run is None:
+            return
+        kept = dict(run.offsets or {})
+        for key, offset in offsets.items():
+            if offset is None:
+                kept.pop(key, None)
+            else:
+                kept[key] = offset
+        run.offsets = kept
 
     def _on_exit(self, child: Child, status: int) -> None:
         if child.on_exit is not None:
