@@ -160,13 +160,12 @@ def run_scenario(
     run.prepare()
     replacements = run.replacements()
     results: list[Response] = []
-    budget_end = time.monotonic() + wait_budget
+    budget_left = wait_budget  # only time spent polling counts: a slow request must not starve later waits
     for step in steps if steps is not None else SCENARIO:
         timed_out = False
         if isinstance(step, WaitUntil):
-            deadline = time.monotonic() + (
-                step.timeout if strict else min(step.timeout, max(0.5, budget_end - time.monotonic()))
-            )
+            began = time.monotonic()
+            deadline = began + (step.timeout if strict else min(step.timeout, max(0.5, budget_left)))
             while True:
                 status, headers, body, text = _request(run, step)
                 if step.until(status, body):
@@ -175,6 +174,7 @@ def run_scenario(
                     timed_out = True
                     break
                 time.sleep(0.1)
+            budget_left -= time.monotonic() - began
             if timed_out and strict:
                 raise AssertionError(
                     f"step {step.name!r}: timed out after {step.timeout}s waiting for {step.what} "
