@@ -83,13 +83,6 @@ def kconnect_distributed(kafka_broker: KafkaBroker, tmp_path: Path) -> Iterator[
         worker.stop()
 
 
-# An open kconnect bug this diff found (see docs/golden-distributed.md): after `PUT /stop` and the offsets
-# PATCH/DELETE steps, `PUT /resume` takes ~20 s before the connector is granted again, so the waits that follow
-# time out and every later step of the scenario cascades. Not strict: the test passes once the bug is fixed.
-@pytest.mark.xfail(
-    strict=False,
-    reason="kconnect distributed: resume after stop + offsets alter/reset stalls ~20 s (open bug)",
-)
 def test_kconnect_distributed_matches_java(
     kconnect_distributed: Worker, kafka_broker: KafkaBroker, tmp_path: Path
 ) -> None:
