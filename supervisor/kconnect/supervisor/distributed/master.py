@@ -213,8 +213,10 @@ class DistributedMaster(Master):
         if run is None or not run.stopping or self._processes(unit):
             return
         del self.units[unit]
-        self.to_coordinator({"type": p.UNIT_EXITED, "connector": unit[0], "task": unit[1], "token": run.token})
+        # The status first: the coordinator ends the revocation on UNIT_EXITED, and a write that waited for it
+        # (offsets of a stopped connector) must then see the unit's status no longer RUNNING.
         self._status(unit, "UNASSIGNED", None)
+        self.to_coordinator({"type": p.UNIT_EXITED, "connector": unit[0], "task": unit[1], "token": run.token})
 
     def _fence(self, why: str) -> None:
         procs = [c for c in self.children.values() if c.role in (ROLE_CONNECTOR, ROLE_SOURCE_TASK, ROLE_SINK_TASK)]

@@ -74,6 +74,9 @@ class DistributedOperations(Operations):
                     raise HerderError(409, REBALANCE_WRITE)
                 super().dispatch(op, args, reply)
             except HerderError as e:
+                if e.code == 409 and e.message == REBALANCE_WRITE and now < deadline:
+                    self.deferred.append((deadline, op, args, reply))  # still settling: wait on
+                    continue
                 reply(e.code, {"error_code": e.code, "message": e.message})
             except Exception as e:  # a bug must not take the supervisor down
                 reply(500, {"error_code": 500, "message": str(e)})
