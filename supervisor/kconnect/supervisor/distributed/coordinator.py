@@ -426,6 +426,13 @@ class Coordinator:
             self.stores.offsets.put_offsets(name, items)
             self.stores.offsets.read_to_end()
             out = None
+        elif op == "active_topic":  # KIP-558: a task of this worker used a topic (status topic record)
+            self.stores.status.put_topic(str(args["topic"]), name, int(args["task"]), int(time.time() * 1000))
+            out = None
+        elif op == "reset_topics":  # KIP-558 reset: tombstones for every topic record of the connector
+            for topic in sorted(self.stores.status.get_topics(name)):
+                self.stores.status.delete_topic(topic, name)
+            out = None
         elif op == "read_offsets":
             self.stores.offsets.read_to_end()
             pairs = sorted(self.stores.offsets.connector_offsets(name), key=lambda po: str(sorted(po[0].items())))

@@ -48,8 +48,8 @@ class DistributedHerder(StandaloneHerder):
             )
             if old is not None:
                 entry.created_at = old.created_at
-                entry.active_topics = old.active_topics
-            entry.active_topics.update(self.status_rows.get(name, {}).get("topics") or ())
+            # KIP-558: the status topic's topic records are the truth (a reset writes their tombstones).
+            entry.active_topics = set(self.status_rows.get(name, {}).get("topics") or ())
             entries[name] = entry
         self.connectors = entries
 

@@ -18,7 +18,7 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kconnect.ipc import messages as m
 from kconnect.ipc.codec import Message
@@ -40,6 +40,9 @@ from kconnect.supervisor.offsets_file import OffsetsFile
 from kconnect.workers import exactly_once
 from kconnect.workers.logformat import about
 from kconnect.workers.worker_config import RestartPolicy
+
+if TYPE_CHECKING:
+    from kconnect.supervisor.distributed.operations import DistributedOperations
 
 logger = logging.getLogger(__name__)
 
@@ -67,11 +70,13 @@ class UnitRun:
     restart_at: float | None = None
     given_up: bool = False
     restart_requested: bool = False
+    held_paused: bool = False  # a connector created PAUSED: not started (no tasks) until resumed, as in Java
     policy: RestartPolicy = field(default_factory=RestartPolicy)
 
 
 class DistributedMaster(Master):
     herder: DistributedHerder
+    ops: DistributedOperations
 
     def __init__(self, *, worker_id: str, rest_url: str, **kwargs: Any) -> None:
         super().__init__(offsets=OffsetsFile(None), **kwargs)
@@ -85,6 +90,7 @@ class DistributedMaster(Master):
         self.leaving = False
         self.write_ids = 0
         self.write_waiters: dict[int, Callable[[int, Any], None]] = {}
+        self.reported_topics: dict[int, set[str]] = {}  # task pid -> topics written to the status topic
         from kconnect.supervisor.distributed.operations import DistributedOperations
 
         self.ops = DistributedOperations(self)
@@ -147,6 +153,7 @@ class DistributedMaster(Master):
         elif kind == p.VIEW:
             self.herder.apply_view(msg)
             self._apply_targets()
+            self.ops.retry_deferred()
         elif kind == p.SPAWN:
             self._granted(msg)
         elif kind == p.SET_DEADLINE:
@@ -216,8 +223,10 @@ class DistributedMaster(Master):
         if run is None or not run.stopping or self._processes(unit):
             return
         del self.units[unit]
-        self.to_coordinator({"type": p.UNIT_EXITED, "connector": unit[0], "task": unit[1], "token": run.token})
+        # The status first: the coordinator ends the revocation on UNIT_EXITED, and a write that waited for it
+        # (offsets of a stopped connector) must then see the unit's status no longer RUNNING.
         self._status(unit, "UNASSIGNED", None)
+        self.to_coordinator({"type": p.UNIT_EXITED, "connector": unit[0], "task": unit[1], "token": run.token})
 
     def _fence(self, why: str) -> None:
         procs = [c for c in self.children.values() if c.role in (ROLE_CONNECTOR, ROLE_SOURCE_TASK, ROLE_SINK_TASK)]
@@ -293,6 +302,7 @@ class DistributedMaster(Master):
             self._start_coordinator()
         elif self.coordinator is not None:
             self.to_coordinator({"type": p.PING})
+        self.ops.retry_deferred()  # answers the writes whose wait for a rebalance timed out
         boot_now = boottime_ms()
         for unit, run in list(self.units.items()):
             procs = self._processes(unit)
@@ -311,7 +321,18 @@ class DistributedMaster(Master):
                 if now < run.restart_at:
                     continue
                 run.restart_at = None
+            if self._created_paused(unit):
+                if not run.held_paused:
+                    run.held_paused = True
+                    self._status(unit, PAUSED, None)
+                continue
+            run.held_paused = False
             self._start_unit(unit, run)
+
+    def _created_paused(self, unit: Unit) -> bool:
+        """A connector PAUSED before it ever made task configs: like Java, it starts only on resume."""
+        entry = self.herder.connectors.get(unit[0])
+        return unit[1] < 0 and entry is not None and entry.target == TARGET_PAUSED and not entry.task_configs
 
     def _start_unit(self, unit: Unit, run: UnitRun) -> None:
         name, task = unit
@@ -371,6 +392,7 @@ class DistributedMaster(Master):
         kind = msg["type"]
         if kind == m.OFFSETS:
             self.to_coordinator({"type": p.OFFSETS, "offsets": msg["offsets"]})
+            self._keep_offsets(child.key, msg["offsets"])
             return
         if kind == m.FAILED:
             child.failure_trace = msg.get("trace")
@@ -394,6 +416,30 @@ class DistributedMaster(Master):
             paused = bool(child.stats.get("_paused"))
             child.stats = dict(msg.get("stats") or {})
             child.stats["_paused"] = paused
+            self._record_topics(child)
+
+    def _record_topics(self, child: Child) -> None:
+        """KIP-558: a topic a task process uses for the first time is written to the status topic, once per process."""
+        reported = self.reported_topics.setdefault(child.pid, set())
+        for topic in child.stats.get("topics") or ():
+            if isinstance(topic, str) and topic not in reported:
+                reported.add(topic)
+                args = {"name": child.connector, "topic": topic, "task": child.task_id}
+                self.write("active_topic", args, lambda _status, _body: None)
+
+    def _keep_offsets(self, unit: Unit, offsets: dict[str, Any]) -> None:
+        """A source task restarted in place (restart request, failure, config change) resumes from its own last
+        committed offsets, not from those it was granted with: else it would produce its records again."""
+        run = self.units.get(unit)
+        if run is None:
+            return
+        kept = dict(run.offsets or {})
+        for key, offset in offsets.items():
+            if offset is None:
+                kept.pop(key, None)
+            else:
+                kept[key] = offset
+        run.offsets = kept
 
     def _on_exit(self, child: Child, status: int) -> None:
         if child.on_exit is not None:
@@ -402,6 +448,7 @@ class DistributedMaster(Master):
         if child.role == ROLE_REST:
             super()._on_exit(child, status)
             return
+        self.reported_topics.pop(child.pid, None)
         unit = child.key
         run = self.units.get(unit)
         if run is None:

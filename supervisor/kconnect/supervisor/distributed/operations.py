@@ -13,11 +13,12 @@ HTTP with Java's ``forward`` parameter (see ``rest/app.py``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kconnect.supervisor.distributed.herder import REBALANCE_WRITE, DistributedHerder
-from kconnect.supervisor.herder import TARGET_PAUSED, TARGET_STARTED, TARGET_STOPPED, HerderError
+from kconnect.supervisor.herder import FAILED, TARGET_PAUSED, TARGET_STARTED, TARGET_STOPPED, HerderError
 from kconnect.supervisor.operations import (
     ALTERED,
     ALTERED_EXTERNAL,
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 ReplyFn = Callable[[int, Any], None]
 
 NO_LEADER = "Cannot complete request momentarily due to no known leader URL, likely because a rebalance was underway."
+DEFER_WRITES_S = 15.0  # how long a write waits for a revocation wave before Java's 409
 _INITIAL = {None: None, "RUNNING": TARGET_STARTED, "PAUSED": TARGET_PAUSED, "STOPPED": TARGET_STOPPED}
 
 
@@ -42,12 +44,43 @@ class DistributedOperations(Operations):
     master: DistributedMaster
     herder: DistributedHerder
 
+    def __init__(self, master: DistributedMaster) -> None:
+        super().__init__(master)
+        self.deferred: list[tuple[float, str, dict[str, Any], ReplyFn]] = []  # writes waiting for a rebalance
+
     def dispatch(self, op: str, args: dict[str, Any], reply: ReplyFn) -> None:
         # /metrics answers during a rebalance too: that is when its rebalance series matter most
         cluster_free = ("server_info", "health", "plugins", "plugin_config", "validate", "metrics", "rest_metrics")
         if op not in cluster_free and "logger" not in op:
             self.herder.check_readable()
-        super().dispatch(op, args, reply)
+        try:
+            super().dispatch(op, args, reply)
+        except HerderError as e:
+            # Java's herder queues a request behind a rebalance in progress (its tick serves requests only once
+            # the rebalance is resolved): a write that meets this worker's revocation wave waits for it to end.
+            if e.code != 409 or e.message != REBALANCE_WRITE or not self.herder.view.get("live"):
+                raise
+            self.deferred.append((time.monotonic() + DEFER_WRITES_S, op, args, reply))
+
+    def retry_deferred(self) -> None:
+        """Called on every cluster view and master pass: run the writes that waited for the rebalance."""
+        pending, self.deferred = self.deferred, []
+        now = time.monotonic()
+        for deadline, op, args, reply in pending:
+            if self.herder.rebalancing and now < deadline:
+                self.deferred.append((deadline, op, args, reply))
+                continue
+            try:
+                if self.herder.rebalancing:
+                    raise HerderError(409, REBALANCE_WRITE)
+                super().dispatch(op, args, reply)
+            except HerderError as e:
+                if e.code == 409 and e.message == REBALANCE_WRITE and now < deadline:
+                    self.deferred.append((deadline, op, args, reply))  # still settling: wait on
+                    continue
+                reply(e.code, {"error_code": e.code, "message": e.message})
+            except Exception as e:  # a bug must not take the supervisor down
+                reply(500, {"error_code": 500, "message": str(e)})
 
     def op_health(self, args: dict[str, Any], reply: ReplyFn) -> None:
         # Java (KIP-1017) answers 503 "starting" until the worker has joined: READY=1 waits for it too.
@@ -185,6 +218,15 @@ class DistributedOperations(Operations):
     def op_task_status(self, args: dict[str, Any], reply: ReplyFn) -> None:
         reply(200, self.herder.task_status(args["name"], int(args["task"])))
 
+    # --- active topics (KIP-558): records of the status topic, so every worker answers the same --------
+    def op_reset_topics(self, args: dict[str, Any], reply: ReplyFn) -> None:
+        self._check_tracking(reset=True)
+        name = args["name"]
+        if name not in self.herder.connectors:  # Java answers 202 for unknown connectors too
+            reply(202, None)
+            return
+        self.master.write("reset_topics", {"name": name}, self._written(reply, lambda _b: reply(202, None)))
+
     # --- restarts ----------------------------------------------------------------------------------
     def op_restart_connector(self, args: dict[str, Any], reply: ReplyFn) -> None:
         name = args["name"]
@@ -203,7 +245,7 @@ class DistributedOperations(Operations):
             if not include_tasks and not only_failed:
                 reply(204, None)
             else:
-                reply(202, self.herder.connector_status(name))
+                reply(202, self._restart_plan(name, include_tasks, only_failed))
 
         self.master.write(
             "restart",
@@ -211,11 +253,25 @@ class DistributedOperations(Operations):
             self._written(reply, written),
         )
 
+    def _restart_plan(self, name: str, include_tasks: bool, only_failed: bool) -> dict[str, Any]:
+        """Java's 202 answer (KIP-745): the status with every instance the request restarts as RESTARTING."""
+        status = self.herder.connector_status(name)
+
+        def planned(item: dict[str, Any]) -> dict[str, Any]:
+            if only_failed and item.get("state") != FAILED:
+                return item
+            return {**item, "state": "RESTARTING"}
+
+        status["connector"] = planned(status["connector"])
+        if include_tasks:
+            status["tasks"] = [planned(t) for t in status["tasks"]]
+        return status
+
     def op_restart_task(self, args: dict[str, Any], reply: ReplyFn) -> None:
         name, task = args["name"], int(args["task"])
         entry = self._known(name, "Unknown connector: {name}")
         if not 0 <= task < len(entry.task_configs or []):
-            raise HerderError(404, f"Task {name}-{task} not found")
+            raise HerderError(404, f"Unknown task: {name}-{task}")  # Java's distributed herder wording
         if self._at_owner((name, task), args, reply):
             self.master.restart_unit((name, task))
             reply(204, None)
