@@ -154,10 +154,10 @@ def run_scenario(
     """Run every step (never stops early) and return the normalised responses, in order.
 
     ``strict``: a ``WaitUntil`` that times out raises (used when recording Java). Otherwise it is
-    recorded with ``"wait_timed_out"`` and the scenario goes on; every wait must end within
-    ``wait_budget`` seconds of the run's start (wall clock), so a worker that never reaches a state
-    cannot make the run slow. The scenario itself takes 30-50 s on a loaded 2-core machine: a 40 s
-    budget made its last waits (a source resumed after /stop) time out under load.
+    recorded with ``"wait_timed_out"`` and the scenario goes on; the waits of one run share
+    ``wait_budget`` seconds of polling, so a worker that never reaches a state cannot make the run
+    slow. Only polling counts: a wall-clock budget was used up by slow requests under load and then
+    starved the last waits (a source resumed after /stop).
     """
     run.prepare()
     replacements = run.replacements()
