@@ -285,9 +285,11 @@ class DistributedOperations(Operations):
         self.master.write("read_offsets", {"name": entry.name}, self._written(reply, lambda body: reply(200, body)))
 
     def _stopped(self, name: str) -> Any:
+        # Java's rule: the target state is STOPPED and the config topic holds no task configs (a stop
+        # writes an empty set). Status rows are not consulted: a row left RUNNING by a worker that was
+        # revoked or crashed made offsets changes right after /stop answer 400 where Java answers 200.
         entry = self.herder._get(name)
-        running = (self.herder.status_rows.get(name) or {}).get("tasks") or {}
-        if entry.target != TARGET_STOPPED or any(row and row[0] == "RUNNING" for row in running.values()):
+        if entry.target != TARGET_STOPPED or entry.task_configs:
             raise HerderError(400, NOT_STOPPED.replace("{name}", name))
         return entry
 
