@@ -269,17 +269,6 @@ def test_connector_create_and_delete_during_rebalances(cluster: Cluster) -> None
     cluster.judge()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "no worker re-joins after a full Kafka outage longer than the lease: the units' kernel timers (SIGALRM) "
-        "kill them before the coordinator's FenceAll; the distributed master takes those exits as failures "
-        "(restart pending) and on the fence marks the units stopping without reporting them gone, so the "
-        "member core waits forever for its children to exit and never sends its JOIN (the coordination topic "
-        "shows two heartbeats after the broker returned, then nothing). Reporting them in "
-        "DistributedMaster._fence fixes this scenario but broke test_distributed.py's offsets-reset step"
-    ),
-)
 def test_full_kafka_outage(cluster: Cluster) -> None:
     before = cluster.settled("a settled cluster")
     t0 = time.monotonic()

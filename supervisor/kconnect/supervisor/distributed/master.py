@@ -237,6 +237,11 @@ class DistributedMaster(Master):
             c.kill()
         for run in self.units.values():
             run.stopping = True
+        # A unit whose process is already gone (its kernel timer fired first and the restart policy was
+        # waiting to start it again) gets no further exit: report it now, or the coordinator would wait
+        # for it forever and never re-join after a lost lease (found by the Kafka-outage scenario).
+        for unit in list(self.units):
+            self._report_if_gone(unit)
 
     def _status(self, unit: Unit, state: str, trace: str | None) -> None:
         self.to_coordinator(
