@@ -33,6 +33,7 @@ import logging
 import os
 import re
 import signal
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -56,6 +57,8 @@ RSS_WATCHDOG = "RSS watchdog"
 MECHANISMS = {"auto": None, "cgroup-v2": CGROUP_V2, "cgroup-v1": CGROUP_V1, "watchdog": RSS_WATCHDOG}
 
 PARENT_PREFIX = "kconnect-"
+# The RSS watchdog reads each watched task at most this often (the overshoot bound in resource-limits.md).
+WATCHDOG_INTERVAL_S = 0.25
 DEFAULT_CFS_PERIOD_US = 100_000
 
 
@@ -436,6 +439,7 @@ class TaskLimiter:
     def __init__(self, backend: _Backend) -> None:
         self.backend = backend
         self.by_pid: dict[int, Placement] = {}
+        self._next_watchdog_check = 0.0
         self.killed_by_watchdog: dict[int, int] = {}  # pid -> RSS seen when killed
         self.pending_removal: list[str] = []
         self._seq = 0
@@ -530,6 +534,12 @@ class TaskLimiter:
             logger.exception("Per-task limit check failed")
 
     def _check(self) -> None:
+        # A loop pass happens on every selector event (each task's heartbeat, each REST call): read
+        # the watched processes' RSS at most every WATCHDOG_INTERVAL_S, not on every pass.
+        now = time.monotonic()
+        if now < self._next_watchdog_check:
+            return
+        self._next_watchdog_check = now + WATCHDOG_INTERVAL_S
         for pid, placement in list(self.by_pid.items()):
             limit = placement.watchdog_memory
             if limit is None or pid in self.killed_by_watchdog:

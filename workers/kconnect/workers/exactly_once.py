@@ -438,7 +438,7 @@ class ExactlyOnceSourceTaskRunner(SourceTaskRunner):
         # Fence older instances of this task first; their open transaction is aborted by this call,
         # so the read below sees exactly the committed state.
         self._init_transactions()
-        self.link.heartbeat(self.stats())
+        self.link.heartbeat(self.stats)
         if self.settings.offsets_topic != self.settings.global_offsets_topic:
             ensure_offsets_topic(self.offsets_client_config, self.settings.offsets_topic, self.worker_props)
         topics = [self.settings.global_offsets_topic, self.settings.offsets_topic]
@@ -464,7 +464,7 @@ class ExactlyOnceSourceTaskRunner(SourceTaskRunner):
                 if not (isinstance(err, KafkaError) and err.retriable()) or time.monotonic() >= deadline:
                     raise
                 logger.info("Initialising transactions is taking longer (%s); trying again", err)
-                self.link.heartbeat(self.stats())
+                self.link.heartbeat(self.stats)
 
     def run(self) -> None:
         self._prepare()
@@ -481,6 +481,7 @@ class ExactlyOnceSourceTaskRunner(SourceTaskRunner):
                     if self.transaction_open or self.pending:
                         self._apply(self.boundaries.final())
                     self.producer.poll(0)
+                    self.link.heartbeat(self.stats)  # a paused task is alive too (else killed as wedged)
                     continue
                 records = self.task.poll()
                 if records:
@@ -489,7 +490,7 @@ class ExactlyOnceSourceTaskRunner(SourceTaskRunner):
                     self._apply(self.boundaries.for_batch())
                 self.producer.poll(0)
                 self._raise_delivery_error()
-                self.link.heartbeat(self.stats())
+                self.link.heartbeat(self.stats)
         except BaseException:
             self.failed = True
             raise

@@ -25,7 +25,7 @@ from typing import Any, Literal
 from kconnect.api.config import ConfigType, parse_type, render_value
 from kconnect.api.errors import ConfigError
 from kconnect.workers.clients import override_policy_violations
-from kconnect.workers.javafmt import _spread, java_hashmap_order, java_string_hash
+from kconnect.workers.javafmt import java_hashmap_order, java_hashmap_put_order
 from kconnect.workers.topic_creation import uses_topic_creation
 from kconnect.workers.worker_config import WorkerConfig
 
@@ -72,7 +72,7 @@ def client_override_entries(
         if not supplied:
             continue
         violations = override_policy_violations(worker, supplied) if worker is not None else {}
-        for key in _grown_hashmap_order(list(supplied)):
+        for key in java_hashmap_put_order(list(supplied)):
             definition = definitions.get(client, {}).get(key)
             value: Any = supplied[key]
             rendered: str | None = value
@@ -98,16 +98,6 @@ def client_override_entries(
                 }
             )
     return entries, errors
-
-
-def _grown_hashmap_order(keys: list[str]) -> list[str]:
-    """Iteration order of a ``new HashMap<>()`` filled by ``put`` in this order: 16 buckets, doubled
-    whenever it holds more than 3/4 of its capacity (a resize keeps a bucket's insertion order)."""
-    capacity = 16
-    while len(keys) > capacity * 3 // 4:
-        capacity *= 2
-    indexed = [(_spread(java_string_hash(k)) & (capacity - 1), i, k) for i, k in enumerate(keys)]
-    return [k for _, _, k in sorted(indexed)]
 
 
 def _key_info(name: str, definition: Mapping[str, Any]) -> dict[str, Any]:
