@@ -35,6 +35,7 @@ from kconnect.supervisor.children import (
 from kconnect.supervisor.distributed import protocol as p
 from kconnect.supervisor.distributed.herder import DistributedHerder
 from kconnect.supervisor.herder import PAUSED, RUNNING, TARGET_PAUSED, TARGET_STOPPED
+from kconnect.supervisor.lifecycle import summarize
 from kconnect.supervisor.master import Master
 from kconnect.supervisor.offsets_file import OffsetsFile
 from kconnect.workers import exactly_once
@@ -482,6 +483,17 @@ class DistributedMaster(Master):
             trace.splitlines()[-1] if trace else "",
             extra=child.log_subject,
         )
+
+    def _status_summary(self) -> str:
+        # systemd's STATUS= line: the units this worker runs (the herder's task slots are standalone's).
+        states = []
+        for name, task in self.units:
+            if task < 0:
+                continue
+            row = ((self.herder.status_rows.get(name) or {}).get("tasks") or {}).get(str(task))
+            states.append(row[0] if row else "UNASSIGNED")
+        connectors = sum(1 for _name, task in self.units if task < 0)
+        return summarize(states, connectors, len(self.children), self.stopping_since is not None)
 
     def _expire_deadlines(self) -> None:
         # The coordinator is a long-lived child with its own heartbeat; only unit processes get the checks.
