@@ -290,11 +290,20 @@ def test_every_panel_query_returns_data_and_alerts_evaluate(
         assert float(read_rate[0]["value"][1]) > 0
         rules = prometheus.api("rules")["groups"]
         assert all(r["health"] == "ok" for g in rules for r in g["rules"]), rules
+
         # The Rebalances row shows the distributed pair: each completed its joining rebalance, one leads.
-        completed = prometheus.query(substitute(dashboard_expr(dashboard, "Completed rebalances"), variables))
-        assert {e["metric"]["worker"] for e in completed if float(e["value"][1]) >= 1} == set(pair_ids), completed
-        leaders = prometheus.query(substitute(dashboard_expr(dashboard, "Leader and assigned units"), variables))
-        assert sorted(float(e["value"][1]) for e in leaders) == [0.0, 1.0], leaders
+        # (waited for: the second worker's join can complete after the scrapes the panels above saw)
+        def rebalanced() -> set[str]:
+            q = substitute(dashboard_expr(dashboard, "Completed rebalances"), variables)
+            return {e["metric"]["worker"] for e in prometheus.query(q) if float(e["value"][1]) >= 1}
+
+        wait_for(lambda: rebalanced() == set(pair_ids), 60, "both workers of the pair to show a completed rebalance")
+
+        def leader_values() -> list[float]:
+            q = substitute(dashboard_expr(dashboard, "Leader and assigned units"), variables)
+            return sorted(float(e["value"][1]) for e in prometheus.query(q))
+
+        wait_for(lambda: leader_values() == [0.0, 1.0], 60, "exactly one leader in the pair")
     finally:
         feeding.set()
         if prometheus is not None:
