@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from kconnect.supervisor.distributed.herder import REBALANCE_WRITE, DistributedHerder
+from kconnect.supervisor.distributed.herder import REBALANCE_READ, REBALANCE_WRITE, DistributedHerder
 from kconnect.supervisor.herder import FAILED, TARGET_PAUSED, TARGET_STARTED, TARGET_STOPPED, HerderError
 from kconnect.supervisor.operations import (
     ALTERED,
@@ -52,7 +52,15 @@ class DistributedOperations(Operations):
         # /metrics answers during a rebalance too: that is when its rebalance series matter most
         cluster_free = ("server_info", "health", "plugins", "plugin_config", "validate", "metrics", "rest_metrics")
         if op not in cluster_free and "logger" not in op:
-            self.herder.check_readable()
+            try:
+                self.herder.check_readable()
+            except HerderError:
+                if not self.herder.ready:  # never joined yet: Java's "rebalance expected" at once
+                    raise
+                # Joined before and momentarily out of a settled membership: like Java's request queue,
+                # the request waits for the rebalance (a GET right after a PATCH met this under load).
+                self.deferred.append((time.monotonic() + DEFER_WRITES_S, op, args, reply))
+                return
         try:
             super().dispatch(op, args, reply)
         except HerderError as e:
@@ -67,10 +75,16 @@ class DistributedOperations(Operations):
         pending, self.deferred = self.deferred, []
         now = time.monotonic()
         for deadline, op, args, reply in pending:
+            readable = self.herder.ready and bool(self.herder.view.get("live"))
+            if not readable and now < deadline:
+                self.deferred.append((deadline, op, args, reply))
+                continue
             if self.herder.rebalancing and now < deadline:
                 self.deferred.append((deadline, op, args, reply))
                 continue
             try:
+                if not readable:
+                    raise HerderError(500, REBALANCE_READ)
                 if self.herder.rebalancing:
                     raise HerderError(409, REBALANCE_WRITE)
                 super().dispatch(op, args, reply)
