@@ -42,6 +42,9 @@ class Run:
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     version: str = "undefined"  # filled by prepare(): the FileStream plugins' version
     versions: set[str] = field(default_factory=set)
+    # Distributed workers (Java's as well as ours) answer a read with 500 "rebalance is expected" while the
+    # rebalance a config write triggered is pending; clients retry. A GET step retries for this many seconds.
+    settle_reads: float = 0.0
 
     @property
     def topic(self) -> str:
@@ -184,6 +187,10 @@ def run_scenario(
                 )
         else:
             status, headers, body, text = _request(run, step)
+            settle_until = time.monotonic() + run.settle_reads
+            while step.method == "GET" and _rebalance_expected(status, body) and time.monotonic() < settle_until:
+                time.sleep(0.2)  # a transient answer both sides give right after a config write: ask again
+                status, headers, body, text = _request(run, step)
         resp: Response = {"step": step.name, "method": step.method, "path": step.path}
         resp.update(
             normalise(
@@ -202,6 +209,10 @@ def run_scenario(
             resp["wait_timed_out"] = step.what
         results.append(resp)
     return results
+
+
+def _rebalance_expected(status: int, body: Any) -> bool:
+    return status == 500 and isinstance(body, dict) and "rebalance is expected" in str(body.get("message"))
 
 
 # --- recorded file --------------------------------------------------------------------------------

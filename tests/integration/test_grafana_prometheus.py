@@ -191,11 +191,15 @@ def test_every_panel_query_returns_data_and_alerts_evaluate(
         assert status in (200, 202, 204), (status, body)
 
         dashboard = json.loads((GRAFANA / "dashboards/kconnect.json").read_text())
-        variables = wait_for(
-            lambda: _try(lambda: resolve_variables(prometheus, dashboard["templating"]["list"])),
-            60,
-            "dashboard variables resolvable",
-        )
+        every_worker = grafana_regex(sorted([worker_id, *pair_ids]))
+
+        def all_workers_resolved() -> dict[str, str] | None:
+            # The $worker variable must already list the distributed pair (scraped once it has joined),
+            # or every Rebalances panel filters it out: a loaded machine can join it after the flow above.
+            resolved = _try(lambda: resolve_variables(prometheus, dashboard["templating"]["list"]))
+            return resolved if resolved and resolved["worker"] == every_worker else None
+
+        variables = wait_for(all_workers_resolved, 120, "dashboard variables resolvable, all three workers listed")
         assert set(variables) == {"worker", "connector", "task"}
         assert variables["connector"] == "(broken|dlq-sink|sink|src)"
 

@@ -27,6 +27,7 @@ from tests.golden.differences import DISTRIBUTED_DIFFERENCES
 from tests.golden.record_distributed import (
     COMMENT,
     RECORDED_DISTRIBUTED_FILE,
+    SETTLE_READS_S,
     distributed_props,
     record_java_distributed,
 )
@@ -91,6 +92,7 @@ def test_kconnect_distributed_matches_java(
         bootstrap=kafka_broker.bootstrap_servers,
         files_dir=tmp_path / "files",
         cluster_id=kafka_broker.cluster_id,
+        settle_reads=SETTLE_READS_S,
     )
     responses = run_scenario(run, DISTRIBUTED_SCENARIO, wait_budget=75.0)
     recorded = load_recorded(RECORDED_DISTRIBUTED_FILE)
