@@ -9,6 +9,7 @@ once; with it off the same run must lose nothing, and its duplicates are printed
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import random
 import signal
@@ -562,3 +563,108 @@ def test_read_committed_offsets_do_not_wait_for_a_transaction_left_open(kafka_br
     assert offsets == {offset_key("c", {"p": 1}): {"n": 1}}
     print(f"\nread past an open transaction in {time.monotonic() - started:.1f} s")
     dangling.abort_transaction(30)
+
+
+def test_exactly_once_source_tolerates_bad_records_into_the_dlq_and_creates_its_topic(
+    tmp_path: Path, kafka_broker: KafkaBroker
+) -> None:
+    """The transactional loop runs the same hooks as the at-least-once one: ``errors.tolerance=all``
+    with the kconnect source DLQ, a RetriableError from ``poll()`` polled again, KIP-158 topic creation."""
+    from tests.integration.test_errors_dlq import headers_of, read_all, script, source_config
+
+    bootstrap = kafka_broker.bootstrap_servers
+    suffix = uuid.uuid4().hex[:8]
+    data_topic, dlq = f"eos-tolerant-{suffix}", f"eos-tolerant-{suffix}-dlq"  # neither exists yet
+    lines: list[dict[str, Any]] = []
+    kinds: list[str] = []
+    for i in range(30):
+        kind = ("good", "smt", "good", "converter")[i % 4]
+        kinds.append(kind)
+        line: dict[str, Any] = {"key": f"k{i}", "value": {"n": str(i)}, "headers": {"cast": "yes"}}
+        if kind == "smt":
+            line["value"] = {"n": f"x{i}"}  # Cast to int32 fails
+        elif kind == "converter":
+            line = {"key": f"k{i}", "value": f"not an int {i}", "int32": True}
+        lines.append(line)
+    script_file = script(tmp_path / "script.jsonl", lines)
+    worker_props = {
+        "bootstrap.servers": bootstrap,
+        "group.id": f"eos-tolerant-{suffix}",
+        "config.storage.topic": f"eos-tolerant-configs-{suffix}",
+        "status.storage.topic": f"eos-tolerant-status-{suffix}",
+        "offset.storage.topic": f"eos-tolerant-offsets-{suffix}",
+        "offset.storage.replication.factor": "1",
+        "exactly.once.source.support": "enabled",
+        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+        "value.converter": "org.apache.kafka.connect.storage.StringConverter",
+    }
+    name = f"eos-tolerant-{suffix}"
+    connector_config = {
+        "name": name,
+        **source_config(
+            data_topic,
+            script_file,
+            **{
+                "retriable.polls": "2",
+                "errors.tolerance": "all",
+                "kconnect.errors.source.deadletterqueue.enable": "true",
+                "errors.deadletterqueue.topic.name": dlq,
+                "errors.deadletterqueue.topic.replication.factor": "1",
+                "errors.deadletterqueue.context.headers.enable": "true",
+                "topic.creation.default.replication.factor": "1",
+                "topic.creation.default.partitions": "3",
+            },
+        ),
+    }
+    settings = task_settings(worker_props, connector_config, name, 0)
+    assert settings is not None
+    _create_topics(
+        bootstrap,
+        NewTopic(settings.offsets_topic, num_partitions=1, replication_factor=1, config={"cleanup.policy": "compact"}),
+    )
+    task = TaskProcess(
+        connector=name,
+        task_id=0,
+        worker_props=worker_props,
+        connector_config=connector_config,
+        task_config=connector_config,
+        exactly_once=settings.to_boot(),
+    ).start()
+    try:
+        good = [i for i, k in enumerate(kinds) if k == "good"]
+        bad = {i: k for i, k in enumerate(kinds) if k != "good"}
+
+        def committed_values() -> list[int]:
+            return sorted(json.loads(v)["n"] for _k, v in read_topic(bootstrap, data_topic, 3))
+
+        wait_for(lambda: committed_values() == good, 60, "every good record committed (read_committed)")
+        dead = read_all(kafka_broker, dlq, len(bad))
+        assert len(dead) == len(bad)  # exactly once each
+        by_line = {json.loads(headers_of(m)["__kconnect.errors.source.offset"] or b"{}")["line"]: m for m in dead}
+        assert sorted(by_line) == sorted(bad)
+        for n, kind in bad.items():
+            stage = headers_of(by_line[n])["__connect.errors.stage"]
+            assert stage == (b"TRANSFORMATION" if kind == "smt" else b"VALUE_CONVERTER"), (n, kind)
+        # KIP-158: the topic was created with the connector's default group settings.
+        metadata = AdminClient({"bootstrap.servers": bootstrap}).list_topics(data_topic, timeout=30)
+        assert len(metadata.topics[data_topic].partitions) == 3
+        # The offset of the last line, failed records included, is committed in the task's transaction.
+        wait_for(
+            lambda: _committed_line(bootstrap, settings.offsets_topic) == len(lines) - 1,
+            60,
+            "the offset past the failed records committed",
+        )
+        assert not task.failures, task.failures
+        errors = task.last_stats.get("errors") or {}
+        assert errors.get("total_records_skipped") == len(bad), errors
+    finally:
+        exit_code = task.stop()
+    assert exit_code == 0, task.failures
+
+
+def _committed_line(bootstrap: str, offsets_topic: str) -> int | None:
+    line = None
+    for key, value in read_topic(bootstrap, offsets_topic, 1):
+        record = decode_offset_record(key, value)
+        line = record.offset.get("line") if record.offset is not None else None
+    return line

@@ -483,7 +483,7 @@ class ExactlyOnceSourceTaskRunner(SourceTaskRunner):
                     self.producer.poll(0)
                     self.link.heartbeat(self.stats)  # a paused task is alive too (else killed as wedged)
                     continue
-                records = self.task.poll()
+                records = self._poll()
                 if records:
                     self._send(records)
                 elif self.settings.boundary == BOUNDARY_INTERVAL:
@@ -500,7 +500,7 @@ class ExactlyOnceSourceTaskRunner(SourceTaskRunner):
     # sending ---------------------------------------------------------------------------------------
     def _send(self, records: list[SourceRecord]) -> None:
         produce = self.producer.produce
-        convert = self.pipeline.source_to_kafka
+        convert = self._convert  # errors.tolerance, retries and the DLQ as in the at-least-once loop
         decide = self.boundaries.for_record
         for record in records:
             converted = convert(record)
@@ -512,7 +512,7 @@ class ExactlyOnceSourceTaskRunner(SourceTaskRunner):
                         "Source tasks may not produce to their own offsets topics when exactly-once support is enabled"
                     )
                 if topic not in self.topics:
-                    self.topics.add(topic)
+                    self._first_send_to(topic)
                 if not self.transaction_open:
                     self.producer.begin_transaction()
                     self.transaction_open = True
@@ -583,6 +583,9 @@ class ExactlyOnceSourceTaskRunner(SourceTaskRunner):
             return
         from kconnect.supervisor.stores.formats import encode_offset
 
+        # Records reported to the DLQ (its own, non-transactional producer, as in Java) are acknowledged
+        # before the transaction commits the offsets past them: a crash in between must not lose them.
+        self.errors.flush_dlq()
         try:
             if not self.transaction_open:  # e.g. just aborted: the offsets still need a transaction
                 self.producer.begin_transaction()
@@ -635,6 +638,12 @@ class ExactlyOnceSourceTaskRunner(SourceTaskRunner):
         return out
 
     def _shutdown(self) -> None:
+        try:
+            self._finish_transactions()
+        finally:
+            self.errors.close()
+
+    def _finish_transactions(self) -> None:
         try:
             self.task.stop()
         except Exception:

@@ -125,14 +125,8 @@ class SourceTaskRunner:
                     self.producer.poll(0)
                     self.link.heartbeat(self.stats)  # a paused task is alive too (the supervisor kills silent ones)
                     continue
-                poll_started = time.perf_counter()
-                try:
-                    records = self.task.poll()
-                except RetriableError as e:
-                    logger.warning("Failed to poll records from SourceTask; will retry: %s", e)
-                    records = None
+                records = self._poll()
                 if records:
-                    self.metrics.batch(len(records), time.perf_counter() - poll_started)
                     self._send(records)
                 self.producer.poll(0)
                 failure = self.submitted.first_failure()
@@ -145,6 +139,34 @@ class SourceTaskRunner:
         finally:
             self._shutdown()
 
+    # --- the per-batch and per-record hooks both loops share (at-least-once here, exactly-once too) ----
+    def _poll(self) -> list[SourceRecord] | None:
+        """``task.poll()`` with Java's handling: a RetriableError means poll again; batch metrics."""
+        started = time.perf_counter()
+        try:
+            records = self.task.poll()
+        except RetriableError as e:
+            logger.warning("Failed to poll records from SourceTask; will retry: %s", e)
+            return None
+        if records:
+            self.metrics.batch(len(records), time.perf_counter() - started)
+        return records
+
+    def _convert(self, record: SourceRecord) -> ProduceArgs | None:
+        """SMTs and converters; None when a transform dropped the record or its failure was tolerated."""
+        try:
+            return self.pipeline.source_to_kafka(record)
+        except Exception:
+            # Free while nothing raises: the record is processed again stage by stage to
+            # retry, tolerate (skip, report) or fail the task as errors.* say.
+            return self.errors.convert(record)
+
+    def _first_send_to(self, topic: str) -> None:
+        """KIP-158 topic creation, consulted once per new topic (never per record)."""
+        if self.topic_creator is not None:
+            self.topic_creator.ensure(topic)
+        self.topics.add(topic)
+
     def _send(self, records: list[SourceRecord]) -> None:
         batch = self.submitted.new_batch()
         ack = batch.ack
@@ -156,18 +178,14 @@ class SourceTaskRunner:
             try:
                 converted = convert(record)
             except Exception:
-                # Free while nothing raises: the record is processed again stage by stage to
-                # retry, tolerate (skip, report) or fail the task as errors.* say.
-                converted = self.errors.convert(record)
+                converted = self.errors.convert(record)  # as in _convert, inlined on the hot path
             if converted is None:  # dropped by a transform: its offset still counts
                 self._note_offset(batch, record)
                 dropped += 1
                 continue
             topic, partition, key, value, headers, timestamp = converted
             if topic not in self.topics:
-                if self.topic_creator is not None:
-                    self.topic_creator.ensure(topic)
-                self.topics.add(topic)
+                self._first_send_to(topic)
             batch.outstanding += 1
             # With errors.tolerance=all each record needs its own callback to report a failed send.
             on_delivery = self._tolerant_ack(batch, record, converted) if tolerant else ack
