@@ -138,6 +138,10 @@ class World:
         self.units = units or [(c, t) for c in ("alpha", "beta") for t in range(-1, 5)]
         self.config_version = 0
         self.events = 0
+        # Retention: records before log_start are deleted. Workers booted after a deletion bootstrap from
+        # the retained suffix (erratum 16), with their own fold (the memo holds the full history's states).
+        self.log_start = 0
+        self.naive_bootstrap = False  # mutation CE-5: replay the suffix without an anchor, as before
         # the CLUSTER record opens the log (written by whoever found it empty)
         self._append_now(
             r.ClusterRecord(
@@ -208,16 +212,39 @@ class World:
         host.outbox.clear()
         local = self.per_worker_params.get(host.worker_id)
         profile = self.profile if local is None else Profile(local, self.profile.local)
+        truncated = self.log_start > 0
         core = mc.MemberCore(
             worker_id=host.claims,
             incarnation=f"{host.worker_id}#{host.incarnations}",
             profile=profile,
             fingerprint=FINGERPRINT,
-            applier=self._applier_for(host.worker_id),
+            applier=self.base_apply if truncated else self._applier_for(host.worker_id),
             proposer=self.proposers.get(host.worker_id, mc.assignor.propose),
         )
         core.set_wanted(self.units, self.config_version)
         host.core = core
+        if truncated:
+            host.read_pos = self.log_start
+            if self.naive_bootstrap:
+                # The old shell: replay what is retained, and write a CLUSTER record if none was read.
+                while host.read_pos < len(self.log):
+                    lat, rec = self.log[host.read_pos]
+                    self._run(host, core.on_record(host.read_pos, lat, rec, self.now(host)))
+                    host.read_pos += 1
+                if core.state.cluster is None:
+                    self._produce(
+                        host,
+                        r.ClusterRecord(
+                            cluster="sim",
+                            worker_id=host.claims,
+                            incarnation=core.incarnation,
+                            seq=0,
+                            params=self.params,
+                            fingerprint=FINGERPRINT,
+                        ),
+                    )
+            else:
+                self._run(host, core.bootstrap_from(self.log_start, len(self.log), self.now(host)))
         self._run(host, core.start(self.now(host)))
         self._schedule_tick(host, core)
         self._schedule_fetch(host, core)
@@ -319,6 +346,10 @@ class World:
         self._append_now(rec)
         if self.rng.random() < self.dup_prob and not isinstance(rec, r.ClusterRecord):
             self.at(self.t + self.rng.randint(1, self.params.lease_ms), lambda: self._append_now(rec))
+
+    def truncate(self, keep: int) -> None:
+        """Retention deletes all but the last ``keep`` records (only workers booted later notice)."""
+        self.log_start = max(self.log_start, len(self.log) - keep)
 
     def heal(self, host: Host) -> None:
         timeout = self.params.lease_ms  # message.timeout.ms = T

@@ -119,3 +119,71 @@ def test_a_grant_given_up_is_never_started_even_if_the_unit_is_wanted_again() ->
     assert any(
         isinstance(rec, r.ReleaseRecord) and r.ReleaseItem(("c", 7), (1_000, 2)) in rec.items for rec in _produced(out)
     )
+
+
+# --- anchored bootstrap (erratum 16) ----------------------------------------------------------------------
+
+
+def _foreign_heartbeat(seq: int) -> r.HeartbeatRecord:
+    return r.HeartbeatRecord(
+        cluster="g", worker_id="B", incarnation="B#1", seq=seq, epoch=3, config_offset=0, ready=True, applied_upto=0
+    )
+
+
+def test_an_empty_log_is_founded_and_the_first_cluster_record_at_its_start_anchors_it() -> None:
+    core = _core()
+    (cluster,) = _produced(core.bootstrap_from(40, 40, 0))
+    assert isinstance(cluster, r.ClusterRecord)
+    assert cluster.params == CI.protocol
+    assert core.start(5) == []  # not anchored yet
+    rival = replace(CLUSTER, incarnation="B#1")  # a racer's CLUSTER landed first, at the log start
+    out = core.on_record(40, 1_000, rival, 10)
+    out += core.on_record(41, 1_001, cluster, 11)  # mine is a late duplicate
+    assert core.confirmed
+    assert core.state.cluster is not None
+    assert core.state.applied == 41
+    assert core.state.cluster.era == 1_000  # anchored on the first one, as every other reader is
+    assert any(isinstance(rec, r.JoinRecord) for rec in _produced(out + core.tick(20)))
+
+
+def test_a_truncated_log_without_a_checkpoint_is_never_replayed_and_a_foreign_cluster_record_is_no_anchor() -> None:
+    core = _core()
+    assert core.bootstrap_from(100, 110, 0) == []
+    core.start(0)
+    for i in range(10):
+        assert core.on_record(100 + i, 1_000 + i, _foreign_heartbeat(i + 1), 10 + i) == []
+    late = replace(CLUSTER, incarnation="X#1")  # an older worker writing CLUSTER into a live log
+    core.on_record(110, 1_100, late, 30)
+    assert not core.anchored
+    assert core.state.cluster is None
+    assert _produced(core.tick(100)) == []  # no JOIN, no CLUSTER while others write
+
+
+def test_a_log_silent_for_longer_than_a_lease_is_refounded() -> None:
+    core = _core()
+    core.bootstrap_from(100, 101, 0)
+    core.start(0)
+    core.on_record(100, 1_000, _foreign_heartbeat(1), 0)
+    silence = CI.protocol.lease_ms + 2 * CI.local.heartbeat_ms
+    assert _produced(core.tick(silence)) == []
+    (cluster,) = _produced(core.tick(silence + 1))
+    assert isinstance(cluster, r.ClusterRecord)
+    core.on_record(101, 9_000, cluster, silence + 20)
+    assert core.confirmed
+    assert core.state.cluster is not None
+    assert core.state.cluster.era == 9_000
+
+
+def test_a_worker_that_never_gets_a_confirmed_anchor_gives_up_instead_of_guessing() -> None:
+    core = _core()
+    core.bootstrap_from(100, 101, 0)
+    core.start(0)
+    p = CI.protocol
+    deadline = 4 * p.checkpoint_interval_ms + 2 * p.lease_ms
+    for t in range(0, deadline, 500):
+        core.on_record(100 + t, 1_000 + t, _foreign_heartbeat(t + 1), t)  # others keep writing
+        assert not any(isinstance(c, mc.Exit) for c in core.tick(t))
+    core.on_record(100 + deadline, 1_000 + deadline, _foreign_heartbeat(deadline + 1), deadline)
+    out = core.tick(deadline)
+    assert any(isinstance(c, mc.FenceAll) for c in out)
+    assert any(isinstance(c, mc.Exit) and "bootstrap" in c.reason for c in out)

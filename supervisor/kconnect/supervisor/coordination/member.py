@@ -70,6 +70,7 @@ class Exit:
 
 
 RECENT_STATES = 4_096  # about 2C of records at 100 workers and h = 1 s (erratum 16's digest ring)
+MAX_ANCHOR_ATTEMPTS = 3  # checkpoints that disagree with the replayed state before the worker gives up
 
 Command = Produce | Spawn | SetDeadline | Stop | FenceAll | Exit
 Applier = Callable[[ref.State, r.Record, int, int], ref.State]
@@ -121,6 +122,18 @@ class MemberCore:
     left: bool = False
     exited: str | None = None
     fenced: bool = False
+    # Anchored, confirmed bootstrap (erratum 16). Without ``bootstrap_from`` (the simulator, whose log is
+    # never truncated) the core is anchored on the log start and trusts it.
+    anchored: bool = True
+    confirmed: bool = True
+    anchor_attempts: int = 0
+    log_start: int = 0
+    log_end: int = 0
+    unanchored: list[tuple[int, int, r.Record]] = field(default_factory=list)  # since the read began
+    foreign_read_at: int = 0  # local time another incarnation's record was last read (the log is not silent)
+    refounding_sent: bool = False
+    applied_since_anchor: dict[int, tuple[int, r.Record]] = field(default_factory=dict)  # offset -> (LAT, record)
+    bootstrap_deadline: int = ref.NEVER
 
     # -- helpers ---------------------------------------------------------------------------------------
 
@@ -155,6 +168,127 @@ class MemberCore:
             ready=True,
         )
         return [Produce(rec)]
+
+    # -- bootstrap (erratum 16) ----------------------------------------------------------------------------
+
+    def bootstrap_from(self, log_start: int, log_end: int, now: int) -> list[Command]:
+        """Called before the first record when the shell reads a real log whose start may have been deleted.
+
+        Records are then applied only from an anchor: the CLUSTER record at the log start (a complete
+        history), a CLUSTER record written after this worker began (a re-founding of a log nobody wrote to
+        for longer than a lease), or a CHECKPOINT. An anchor on a CHECKPOINT is trusted, and the worker
+        JOINs, only once a later CHECKPOINT of the checkpointer its state names matches its own digest.
+        Replaying a truncated log from its start instead makes a new worker believe it is alone and lead
+        (the review's CE-5): it would grant itself every unit the live members run.
+        """
+        self.log_start, self.log_end = log_start, log_end
+        self.anchored = self.confirmed = False
+        self.unanchored = []
+        self.foreign_read_at = now
+        p = self.profile.protocol
+        self.bootstrap_deadline = now + 4 * p.checkpoint_interval_ms + 2 * p.lease_ms
+        if log_start >= log_end:  # an empty log (new, or older than retention): found the cluster
+            return self._refound()
+        return []
+
+    def _refound(self) -> list[Command]:
+        self.refounding_sent = True
+        rec = r.ClusterRecord(
+            cluster=self.fingerprint.group_id,
+            worker_id=self.worker_id,
+            incarnation=self.incarnation,
+            seq=0,
+            params=self.profile.protocol,
+            fingerprint=self.fingerprint,
+        )
+        return [Produce(rec)]
+
+    def _anchor(self, offset: int, lat: int, record: r.Record, after_silence: bool) -> list[Command]:
+        """A record read before the anchor: anchor on it, or keep it for the replay after one.
+
+        A CLUSTER record later than the log start re-founds the cluster only if it was written after this
+        worker began reading and it saw the silence itself (or wrote it): a worker of an older version
+        writing one into a live log must not make this one believe it is alone.
+        """
+        refounding = offset >= self.log_end and after_silence
+        if isinstance(record, r.ClusterRecord) and (offset == self.log_start or refounding):
+            self.anchored = self.confirmed = True
+            self.unanchored = []
+            self.state = self.applier(ref.INITIAL, record, lat, offset)
+            return []
+        self.unanchored.append((offset, lat, record))
+        if len(self.unanchored) > RECENT_STATES:
+            del self.unanchored[0]
+        if isinstance(record, r.CheckpointRecord):
+            self._anchor_on(record)
+        return []
+
+    def _anchor_on(self, cp: r.CheckpointRecord) -> bool:
+        """Start from a CHECKPOINT's state if every record after its as_of is at hand; replay them."""
+        kept = self.unanchored
+        if not kept or kept[0][0] > cp.as_of + 1:
+            return False  # records between as_of and here were not read: wait for a later checkpoint
+        try:
+            state = ref.from_snapshot(cp.state)
+        except (KeyError, TypeError, ValueError):
+            return False
+        if state.applied != cp.as_of or ref.digest(state) != cp.digest:
+            return False
+        self.anchored, self.confirmed = True, False
+        self.anchor_attempts += 1
+        self.recent = {cp.as_of: state}
+        self.state = state
+        self.applied_since_anchor = {}
+        for offset, lat, record in kept:
+            if offset > cp.as_of:
+                self.state = self.applier(self.state, record, lat, offset)
+                self.recent[offset] = self.state
+                self.applied_since_anchor[offset] = (lat, record)
+        self.unanchored = []
+        return True
+
+    def _confirm(self, before: ref.State, record: r.CheckpointRecord) -> list[Command]:
+        """While anchored on a CHECKPOINT: the next one from the checkpointer must match my digest."""
+        cp = ref.checkpointer(before)
+        if cp is None or cp.epoch != record.epoch:
+            return []
+        mine = self.recent.get(record.as_of)
+        if mine is not None and ref.digest(mine) == record.digest:
+            self.confirmed = True
+            return []
+        if self.anchor_attempts >= MAX_ANCHOR_ATTEMPTS:
+            self.exited = (
+                f"bootstrap: {self.anchor_attempts} checkpoints of the coordination log did not confirm one another"
+            )
+            return [FenceAll(), Exit(self.exited)]
+        # Re-anchor on this checkpoint: the records after its as_of were all applied since the last anchor.
+        self.unanchored = [(o, lat, rec) for o, (lat, rec) in sorted(self.applied_since_anchor.items())]
+        if not self._anchor_on(record):
+            self.unanchored = []  # unusable (e.g. malformed): keep the current anchor, wait for the next one
+        return []
+
+    def _silent_log(self, now: int) -> list[Command]:
+        """No other incarnation wrote for longer than a lease: no member can hold one, nobody will confirm."""
+        if self.confirmed:
+            return []
+        if now >= self.bootstrap_deadline:
+            self.exited = (
+                "bootstrap: no confirmed anchor in the coordination log (no CLUSTER record at its start and no "
+                "CHECKPOINT matched) although other workers keep writing to it"
+            )
+            return [FenceAll(), Exit(self.exited)]
+        if not self._silent_for(now):
+            return []
+        if self.anchored:
+            self.confirmed = True  # its members' leases are over; this worker's JOIN will expire them
+            return []
+        if not self.refounding_sent:
+            return self._refound()  # applied as the anchor once read back (offset >= log_end)
+        return []
+
+    def _silent_for(self, now: int) -> bool:
+        """True if no other incarnation wrote for longer than a lease (plus two heartbeats of slack)."""
+        return now - self.foreign_read_at > self.profile.protocol.lease_ms + 2 * self.profile.local.heartbeat_ms
 
     # -- inputs ----------------------------------------------------------------------------------------
 
@@ -191,6 +325,12 @@ class MemberCore:
         return []
 
     def on_record(self, offset: int, lat: int, record: r.Record, now: int) -> list[Command]:
+        mine = record.incarnation == self.incarnation
+        silent_before = self._silent_for(now)
+        if not mine:
+            self.foreign_read_at = now
+        if not self.anchored:
+            return self._anchor(offset, lat, record, mine or silent_before)
         before = self.state
         self.state = self.applier(self.state, record, lat, offset)
         if self.state is before or self.exited:
@@ -199,10 +339,16 @@ class MemberCore:
         if self.state.halted is not None:
             self.exited = self.state.halted
             return [FenceAll(), Exit(self.state.halted)]
-        mine = record.incarnation == self.incarnation
         self.recent[offset] = self.state  # states are immutable and share structure: cheap to keep
         if len(self.recent) > RECENT_STATES:
             del self.recent[next(iter(self.recent))]
+        if not self.confirmed:
+            self.applied_since_anchor[offset] = (lat, record)
+            if len(self.applied_since_anchor) > RECENT_STATES:
+                del self.applied_since_anchor[next(iter(self.applied_since_anchor))]
+            if isinstance(record, r.CheckpointRecord):
+                return self._confirm(before, record)
+            return []
         if isinstance(record, r.CheckpointRecord) and not mine:
             cp = ref.checkpointer(before)
             if cp is not None and cp.epoch == record.epoch:
@@ -281,6 +427,8 @@ class MemberCore:
             return []
         out: list[Command] = []
         if self.epoch is None:
+            if not self.confirmed:
+                return self._silent_log(now) if self.started else out
             if not self.started or self.state.cluster is None:
                 return out
             if self.join_seq == 0:

@@ -145,24 +145,26 @@ class Coordinator:
 
     # --- start-up ----------------------------------------------------------------------------------
     def start(self) -> None:
-        backlog = self.log.read_to_end(30.0)
+        # Anchored bootstrap (docs/coordination-protocol.md): replay from the CLUSTER record at the log start,
+        # or from a CHECKPOINT once retention has deleted the start; an empty log gets a CLUSTER record.
+        low, high = self.log.bounds(30.0)
+        backlog = self.log.read_for_bootstrap(low, high, self.profile.protocol.checkpoint_interval_ms, 60.0)
+        logger.info(
+            "Coordination topic %s holds offsets %d..%d; replaying %d record(s) from offset %s",
+            self.log.topic,
+            low,
+            high,
+            len(backlog),
+            backlog[0][0] if backlog else high,
+        )
+        commands = self.core.bootstrap_from(low, high, boottime_ms())
+        if commands:
+            logger.info("Coordination topic %s is empty: writing its CLUSTER record", self.log.topic)
+        self._run(commands)
         for offset, lat, value in backlog:
             self._feed(offset, lat, value, run=False)
-        if self.core.state.cluster is None:
-            # Whoever finds the log without a CLUSTER record writes one; a late duplicate is ignored by the referee.
-            logger.info("Coordination topic %s has no CLUSTER record: writing one", self.log.topic)
-            self.log.append(
-                r.ClusterRecord(
-                    cluster=self.core.fingerprint.group_id,
-                    worker_id=self.worker_id,
-                    incarnation=self.core.incarnation,
-                    seq=0,
-                    params=self.profile.protocol,
-                    fingerprint=self.core.fingerprint,
-                ),
-                lambda _seq, _ok: None,
-            )
-            self.log.flush(10.0)
+        if not self.core.confirmed:
+            logger.info("Waiting for a CHECKPOINT to confirm the replayed coordination state before joining")
         self._run(self.core.start(boottime_ms()))
 
     # --- the loop ----------------------------------------------------------------------------------

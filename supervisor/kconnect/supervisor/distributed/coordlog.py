@@ -90,6 +90,50 @@ class CoordinationLog:
             out += self.poll(0.1)
         return out
 
+    def bounds(self, timeout: float) -> tuple[int, int]:
+        """(log start, log end): the first retained offset and the offset the next record will get."""
+        low, high = self._consumer.get_watermark_offsets(TopicPartition(self.topic, 0), timeout=timeout)
+        return int(low), int(high)
+
+    def read_for_bootstrap(self, low: int, high: int, window_ms: int, timeout: float) -> list[tuple[int, int, bytes]]:
+        """The records a bootstrap replays: all of them when the log still starts with its CLUSTER record,
+        else the shortest suffix (windows of broker time doubling back from the end) holding a CHECKPOINT
+        whose state starts inside it. Replay is then bounded by the checkpoint interval, not by retention.
+        The consumer is left positioned after the returned records."""
+        if high <= low:
+            return []
+        first = self._read_from(low, low + 1, timeout)
+        if first and _is_type(first[0][2], r.RecordType.CLUSTER):
+            return first + self._read_from(low + 1, high, timeout, seek=False)
+        last = self._read_from(high - 1, high, timeout)
+        end_lat = last[-1][1] if last else 0
+        window = max(1, window_ms) * 2
+        while True:
+            start = max(low, self._offset_at(end_lat - window, timeout, low))
+            records = self._read_from(start, high, timeout)
+            if start <= low or any(_usable_checkpoint(v, start) for _o, _l, v in records):
+                return records
+            window *= 2
+
+    def _offset_at(self, lat: int, timeout: float, default: int) -> int:
+        if lat <= 0:
+            return default
+        found = self._consumer.offsets_for_times([TopicPartition(self.topic, 0, lat)], timeout=timeout)
+        offset = found[0].offset if found else -1
+        return default if offset is None or offset < 0 else int(offset)
+
+    def _read_from(self, start: int, end: int, timeout: float, seek: bool = True) -> list[tuple[int, int, bytes]]:
+        if seek:
+            self._consumer.assign([TopicPartition(self.topic, 0, start)])
+            self.position = start
+        deadline = time.monotonic() + timeout
+        out: list[tuple[int, int, bytes]] = []
+        while self.position < end:
+            if time.monotonic() >= deadline:
+                raise CoordinationLogError(f"Timed out reading the coordination topic {self.topic}")
+            out += self.poll(0.1)
+        return out
+
     def append(self, record: r.Record, delivered: Delivered) -> None:
         seq = record.seq
 
@@ -114,3 +158,21 @@ class CoordinationLog:
     def close(self) -> None:
         self._producer.flush(2.0)
         self._consumer.close()
+
+
+def _is_type(value: bytes, kind: r.RecordType) -> bool:
+    try:
+        return r.decode(value).TYPE is kind
+    except r.DecodeError:
+        return False
+
+
+def _usable_checkpoint(value: bytes, start: int) -> bool:
+    """A CHECKPOINT whose as_of is at or after ``start - 1``: every record after its state was read."""
+    if b"CHECKPOINT" not in value:  # cheap pre-filter: heartbeats are most of the log
+        return False
+    try:
+        record = r.decode(value)
+    except r.DecodeError:
+        return False
+    return isinstance(record, r.CheckpointRecord) and record.as_of >= start - 1
