@@ -123,3 +123,37 @@ def test_a_worker_started_after_retention_anchors_on_a_checkpoint_and_runs_nothi
     cluster.judge()
     # Nobody founded a second cluster: the log holds no CLUSTER record after the cut.
     assert not any(isinstance(rec, r.ClusterRecord) for _o, _l, rec in _coordination_log(bootstrap, coordination))
+
+
+def test_a_reader_whose_next_record_retention_deleted_reports_divergence_instead_of_skipping(
+    kafka_broker: KafkaBroker,
+) -> None:
+    """Erratum 14: a coordination reader never jumps over records it did not read (it would fold a log with
+    a hole); the coordinator exits on it and the supervisor fences and bootstraps a new incarnation."""
+    from confluent_kafka import Producer
+
+    from kconnect.supervisor.distributed.coordlog import CoordinationLog, CoordinationLogError
+
+    topic = f"kc-diverge-{uuid.uuid4().hex[:8]}"
+    admin = AdminClient({"bootstrap.servers": kafka_broker.bootstrap_servers})
+    spec = NewTopic(topic, num_partitions=1, replication_factor=1, config={"message.timestamp.type": "LogAppendTime"})
+    admin.create_topics([spec])[topic].result(30)
+    producer = Producer({"bootstrap.servers": kafka_broker.bootstrap_servers})
+
+    def produce(n: int) -> None:
+        for i in range(n):
+            producer.produce(topic, value=b"x%d" % i)
+        producer.flush(30)
+
+    produce(20)
+    for deleted in admin.delete_records([TopicPartition(topic, 0, 15)]).values():
+        deleted.result(30)  # retention removed 0..14
+    log = CoordinationLog(topic, {"bootstrap.servers": kafka_broker.bootstrap_servers}, "diverge", 3_000)
+    try:
+        # A reader whose next record is 10 (it read 0..9 earlier, then stalled for longer than retention).
+        with pytest.raises(CoordinationLogError, match="diverged at offset 10"):
+            log._read_from(10, 20, 30)
+        # A bootstrap reads from the new log start without complaint.
+        assert [o for o, _lat, _v in log.read_for_bootstrap(15, 20, 1_000, 30)] == list(range(15, 20))
+    finally:
+        log.close()

@@ -25,6 +25,9 @@ class CoordinationLogError(RuntimeError):
     pass
 
 
+DIVERGENCE = (KafkaError._LOG_TRUNCATION, KafkaError.OFFSET_OUT_OF_RANGE, KafkaError._AUTO_OFFSET_RESET)
+
+
 class CoordinationLog:
     def __init__(self, topic: str, client_config: dict[str, Any], client_id: str, lease_ms: int) -> None:
         self.topic = topic
@@ -36,7 +39,8 @@ class CoordinationLog:
                 "enable.auto.commit": False,
                 "enable.auto.offset.store": False,
                 "enable.partition.eof": True,
-                "auto.offset.reset": "earliest",
+                # Never skip silently: a position retention deleted is divergence, not a reason to jump ahead.
+                "auto.offset.reset": "error",
                 "fetch.wait.max.ms": 20,
                 "fetch.error.backoff.ms": 50,
             }
@@ -66,6 +70,13 @@ class CoordinationLog:
                     self.at_end = True
                     self.position = max(self.position, msg.offset() or 0)
                     continue
+                if err.code() in DIVERGENCE:
+                    # Review erratum 14: records this worker applied were truncated, or the next one was
+                    # deleted before it was read. The state is no longer the log's: the coordinator exits,
+                    # the supervisor fences every unit and starts a new incarnation, which bootstraps anew.
+                    raise CoordinationLogError(
+                        f"The coordination topic {self.topic} diverged at offset {self.position}: {err}"
+                    )
                 logger.warning("Reading the coordination topic %s: %s", self.topic, err)
                 continue
             ts_type, ts = msg.timestamp()
