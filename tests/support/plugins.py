@@ -506,3 +506,70 @@ class WitnessSourceTask(SourceTask):
 
     def stop(self) -> None:
         self.life.write("stop")
+
+
+MULTI_KEY_PARTITION = {"db": "shop", "table": "orders", "shard": "7"}
+
+
+class MultiKeySourceConnector(SourceConnector):
+    """Numbers ``n`` up to ``count - 1`` from one source partition whose map has several keys.
+
+    The task builds the partition map with its keys in ``partition.key.order`` (a comma list of
+    ``db,table,shard``) and resumes after the stored offset ``{"n": <last number>}``: a worker whose
+    offset lookups depend on key order restarts at 0 when the stored key has another order.
+    """
+
+    class_name = "tests.support.plugins.MultiKeySourceConnector"
+
+    @classmethod
+    def config_def(cls) -> ConfigDef:
+        return (
+            ConfigDef()
+            .define("topic", ConfigType.STRING)
+            .define("count", ConfigType.LONG, 100)
+            .define("partition.key.order", ConfigType.STRING, "db,table,shard")
+        )
+
+    def start(self, props: Mapping[str, str]) -> None:
+        self.props = dict(props)
+
+    @classmethod
+    def task_class(cls) -> type[SourceTask]:
+        return MultiKeySourceTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [dict(self.props)]
+
+    def stop(self) -> None:
+        pass
+
+
+class MultiKeySourceTask(SourceTask):
+    def start(self, props: Mapping[str, str]) -> None:
+        self.topic = props["topic"]
+        self.count = int(props.get("count", "100"))
+        order = props.get("partition.key.order", "db,table,shard").split(",")
+        self.partition = {key: MULTI_KEY_PARTITION[key] for key in order}
+        assert self.context is not None
+        stored = self.context.offset_storage_reader().offset(self.partition)
+        self.next = int(stored["n"]) + 1 if stored else 0
+
+    def poll(self) -> list[SourceRecord] | None:
+        if self.next >= self.count:
+            time.sleep(0.1)
+            return None
+        out = [
+            SourceRecord(
+                topic=self.topic,
+                value_schema=STRING_SCHEMA,
+                value=str(n),
+                source_partition=self.partition,
+                source_offset={"n": n},
+            )
+            for n in range(self.next, min(self.count, self.next + 10))
+        ]
+        self.next += len(out)
+        return out
+
+    def stop(self) -> None:
+        pass

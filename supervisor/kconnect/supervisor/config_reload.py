@@ -5,6 +5,10 @@ path. As in Apache's WorkerConfigTransformer, a new report for a path replaces t
 the restart follows the latest lookup. When a TTL runs out, the connector and its tasks restart and
 resolve their values afresh (Java restarts only the connector; its tasks restart only when their
 raw configs change, which TTL expiries never cause — so they would keep expired values).
+
+How the restart happens is the master's (``Master.restart_for_config_reload``): standalone restarts the
+connector and all its tasks; a distributed worker, like Java's distributed herder, restarts only what it
+runs of that connector (each worker running a task of it got its own TTL report from that task).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ logger = logging.getLogger(__name__)
 @dataclass
 class _Pending:
     due: float  # monotonic time
-    config: dict[str, str]  # the connector config the TTL was reported for (identity)
+    config: dict[str, str]  # the connector config the TTL was reported for
 
 
 class ConfigReloads:
@@ -42,7 +46,7 @@ class ConfigReloads:
                 logger.warning("Ignoring a bad TTL %r for path %s of connector %s", ttl, path, entry.name)
                 continue
             logger.info("Scheduling a restart of connector %s in %d ms", entry.name, ttl_ms)
-            self.pending.setdefault(entry.name, {})[str(path)] = _Pending(now + ttl_ms / 1000.0, entry.config)
+            self.pending.setdefault(entry.name, {})[str(path)] = _Pending(now + ttl_ms / 1000.0, dict(entry.config))
 
     def fire_due(self) -> None:
         if not self.pending:
@@ -59,8 +63,9 @@ class ConfigReloads:
             if not paths:
                 del self.pending[name]
             entry = self.master.herder.connectors.get(name)
-            # Deleted or reconfigured since the report: that already restarted it with fresh values.
-            if entry is None or not any(entry.config is config for config in reported_for):
+            # Deleted or reconfigured since the report: that already restarted it with fresh values. Compared by
+            # value: a distributed worker rebuilds its entries from every view of the config topic.
+            if entry is None or not any(entry.config == config for config in reported_for):
                 continue
             logger.info("Restarting connector %s and its tasks: config provider values expired", name)
-            self.master.ops.op_restart_connector({"name": name, "include_tasks": "true"}, lambda _s, _b: None)
+            self.master.restart_for_config_reload(name)

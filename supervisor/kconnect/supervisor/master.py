@@ -335,6 +335,10 @@ class Master:
             child.stats = msg.get("stats") or {}
             entry.active_topics.update(child.stats.get("topics") or ())
 
+    def restart_for_config_reload(self, name: str) -> None:
+        """Config-provider values of ``name`` expired (config_reload): restart it and its tasks."""
+        self.ops.op_restart_connector({"name": name, "include_tasks": "true"}, lambda _s, _b: None)
+
     # --- control socket (REST processes) ------------------------------------------------------
     def _accept_control(self, server: socket.socket) -> None:
         try:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import time
 from collections.abc import Callable
 from typing import Any
 
 from kconnect.ipc import messages as m
 from kconnect.ipc.codec import Channel, PeerClosed
+from kconnect.workers import deadline_timer
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +76,7 @@ class SupervisorLink:
 
 
 def arm_deadline(deadline_boottime_ms: int) -> None:
-    """Distributed mode's self-fencing: the kernel kills this process (SIGALRM, default action) when its
-    lease deadline passes, even if the supervisor is frozen or gone. Re-arming replaces the timer."""
-    left_ms = deadline_boottime_ms - time.clock_gettime_ns(time.CLOCK_BOOTTIME) // 1_000_000
-    signal.signal(signal.SIGALRM, signal.SIG_DFL)
-    signal.setitimer(signal.ITIMER_REAL, max(left_ms, 1) / 1000.0)
+    """Distributed mode's self-fencing: the kernel kills this process (SIGKILL from a CLOCK_BOOTTIME POSIX
+    timer, see deadline_timer) when its lease deadline passes, even if the supervisor is frozen or gone, or
+    this process is stopped. Re-arming replaces the timer."""
+    deadline_timer.arm(deadline_boottime_ms)

@@ -22,6 +22,22 @@ def offset_key(connector: str, partition: Mapping[str, Any]) -> str:
     return _compact([connector, dict(partition)])
 
 
+def canonical_offset_key(connector: str, partition: Mapping[str, Any]) -> str:
+    """The form two keys of one source partition share whatever order their maps were written in.
+
+    Java writes the partition map in its own iteration order (HashMap order, or a connector's
+    LinkedHashMap/TreeMap order), so the same partition can reach the offsets topic as different
+    bytes; lookups match on this form (JSON with sorted keys, nested maps too), writes keep Java's bytes.
+    """
+    return json.dumps([connector, dict(partition)], separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+
+
+def canonical_of_key(key: str) -> str:
+    """``canonical_offset_key`` of a serialised key (``offset_key``'s output or a key read from Kafka)."""
+    connector, partition = partition_of_key(key)
+    return canonical_offset_key(connector, partition)
+
+
 def offset_value(offset: Mapping[str, Any] | None) -> str | None:
     return None if offset is None else _compact(dict(offset))
 

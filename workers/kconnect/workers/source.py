@@ -17,7 +17,7 @@ from kconnect.workers.client_logging import routed_logs
 from kconnect.workers.control import SupervisorLink
 from kconnect.workers.conversion import Pipeline, ProduceArgs
 from kconnect.workers.error_handling import ErrorHandlingConfig, RetryWithToleranceOperator
-from kconnect.workers.offsets import SubmittedOffsets, offset_key
+from kconnect.workers.offsets import SubmittedOffsets, canonical_of_key, canonical_offset_key, offset_key
 from kconnect.workers.task_metrics import TaskMetrics
 from kconnect.workers.tolerant import SourceErrors
 from kconnect.workers.topic_creation import TopicCreator
@@ -28,15 +28,19 @@ logger = logging.getLogger(__name__)
 class StoredOffsets:
     """The task's OffsetStorageReader over the offsets the supervisor handed over at start.
 
-    Offsets this task commits later are folded in, so a reader sees its own progress.
+    Offsets this task commits later are folded in, so a reader sees its own progress. Lookups ignore the
+    order of a partition map's keys (``canonical_offset_key``): a Java worker may have written the same
+    partition with its keys in another order.
     """
 
     def __init__(self, connector: str, stored: Mapping[str, Mapping[str, Any] | None]) -> None:
         self._connector = connector
-        self._by_key: dict[str, Mapping[str, Any] | None] = dict(stored)
+        self._by_key: dict[str, Mapping[str, Any] | None] = {}
+        for key, offset in stored.items():
+            self.update(key, offset)
 
     def offset(self, partition: Mapping[str, Any]) -> dict[str, Any] | None:
-        found = self._by_key.get(offset_key(self._connector, partition))
+        found = self._by_key.get(canonical_offset_key(self._connector, partition))
         return dict(found) if found is not None else None
 
     def offsets(self, partitions: Sequence[Mapping[str, Any]]) -> dict[Any, dict[str, Any]]:
@@ -48,7 +52,11 @@ class StoredOffsets:
         return out
 
     def update(self, key: str, offset: Mapping[str, Any] | None) -> None:
-        self._by_key[key] = offset
+        try:
+            canonical = canonical_of_key(key)
+        except ValueError:
+            return  # not a source offset key: nothing could ever look it up
+        self._by_key[canonical] = offset
 
 
 class SourceTaskContextImpl:

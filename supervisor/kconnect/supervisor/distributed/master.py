@@ -267,6 +267,14 @@ class DistributedMaster(Master):
         for c in self._processes(unit, include_stopping=False):
             self.stop_child(c)
 
+    def restart_for_config_reload(self, name: str) -> None:
+        """Config-provider values of ``name`` expired: as Java's distributed herder, restart it only where it
+        runs, here: the units of ``name`` this worker holds (its connector and/or tasks) restart and resolve
+        their values afresh. Workers running its other tasks got their own TTL reports and do the same."""
+        for unit, run in list(self.units.items()):
+            if unit[0] == name and not run.stopping and not run.skip:
+                self.restart_unit(unit)
+
     def _apply_targets(self) -> None:
         """Pause/resume running processes to their connector's target state; restart changed configs."""
         for c in list(self.children.values()):
@@ -413,6 +421,9 @@ class DistributedMaster(Master):
                 child.send({"type": m.PAUSE})
             child.stats["_paused"] = paused
             self._status(child.key, PAUSED if paused else RUNNING, None)
+        elif kind == m.CONFIG_TTL:
+            if entry is not None:
+                self.config_reloads.schedule(entry, msg.get("ttls") or {})
         elif kind == m.TASK_CONFIGS:
             child.deadline = None
             self.to_coordinator(

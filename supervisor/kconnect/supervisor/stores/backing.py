@@ -24,6 +24,7 @@ from kconnect.supervisor.stores import formats
 from kconnect.supervisor.stores.config_state import ClusterConfigState, ConfigListener, ConfigReplay, TaskId
 from kconnect.supervisor.stores.formats import InvalidRecord, StatusValue, TargetStateName
 from kconnect.supervisor.stores.log import AppendLog, Consume, LogRecord, StoreError
+from kconnect.workers.offsets import canonical_offset_key
 
 __all__ = ["ConfigStore", "LogFactory", "OffsetStore", "StatusStore", "StoreError", "TopicStatusEntry"]
 
@@ -267,12 +268,35 @@ class StatusStore:
 # --- offsets -------------------------------------------------------------------------------------------
 
 
+@dataclass(slots=True)
+class _Holder:
+    """Which raw key holds a source partition's current offset (see OffsetStore)."""
+
+    raw_key: bytes
+    topic_partition: int
+    timestamp: int
+    connector: str
+    partition: Mapping[str, Any]
+    offset: Mapping[str, Any] | None  # None: reset (tombstone)
+
+
 class OffsetStore:
-    """The offsets topic: raw key bytes -> value bytes (Apache's KafkaOffsetBackingStore), with decoded views."""
+    """The offsets topic: raw key bytes -> value bytes (Apache's KafkaOffsetBackingStore), with decoded views.
+
+    The decoded views match a source partition whatever order its map's keys were written in: Java writes
+    a partition map in its own iteration order, so one partition can sit in the topic under several byte
+    forms. Each partition's canonical form (``canonical_offset_key``) points at the raw key of its latest
+    write. Records of one raw key in one topic partition are ordered by the log; between different raw keys
+    (or one key a producer with another partitioner put elsewhere) the later record timestamp wins. Writes
+    for a known partition reuse the raw key that holds it (the same topic partition, so compaction and
+    Java's exact-bytes lookups keep working); a reset tombstones every raw key the partition was seen under.
+    """
 
     def __init__(self, log_factory: LogFactory) -> None:
         self.data: dict[bytes, bytes] = {}
         self.partitions: dict[str, list[Mapping[str, Any]]] = {}  # connector -> known source partitions
+        self._holders: dict[str, _Holder] = {}  # canonical key -> latest write
+        self._raw_keys: dict[str, set[bytes]] = {}  # canonical key -> raw keys with a value in ``data``
         self.log = log_factory(self._consume)
         self.topic = self.log.topic
 
@@ -295,26 +319,29 @@ class OffsetStore:
 
     # decoded views
     def offset(self, connector: str, partition: Mapping[str, Any]) -> Mapping[str, Any] | None:
-        key = formats.encode_offset_key(connector, partition)
-        raw = self.data.get(key)
-        return None if raw is None else formats.decode_offset_record(key, raw).offset
+        holder = self._holders.get(canonical_offset_key(connector, partition))
+        return None if holder is None else holder.offset
 
     def connector_offsets(self, connector: str) -> list[tuple[Mapping[str, Any], Mapping[str, Any]]]:
         """Every (partition, offset) of ``connector`` that is not reset, as read from the topic."""
-        out: list[tuple[Mapping[str, Any], Mapping[str, Any]]] = []
-        for key, value in self.data.items():
-            try:
-                rec = formats.decode_offset_record(key, value)
-            except InvalidRecord:
-                continue
-            if rec.connector == connector and rec.offset is not None:
-                out.append((rec.partition, rec.offset))
-        return out
+        return [
+            (h.partition, h.offset) for h in self._holders.values() if h.connector == connector and h.offset is not None
+        ]
 
     def put_offsets(
         self, connector: str, offsets: Iterable[tuple[Mapping[str, Any], Mapping[str, Any] | None]]
     ) -> None:
-        self.set(dict(formats.encode_offset(connector, p, o) for p, o in offsets))
+        writes: dict[bytes, bytes | None] = {}
+        for partition, offset in offsets:
+            canonical = canonical_offset_key(connector, partition)
+            new_key, value = formats.encode_offset(connector, partition, offset)
+            holder = self._holders.get(canonical)
+            if offset is None:
+                for raw_key in sorted(self._raw_keys.get(canonical, set()) | {new_key}):
+                    writes[raw_key] = None
+            else:
+                writes[holder.raw_key if holder is not None else new_key] = value
+        self.set(writes)
 
     def _consume(self, rec: LogRecord) -> None:
         if rec.key is None:
@@ -329,6 +356,19 @@ class OffsetStore:
         except InvalidRecord as e:
             logger.warning("%s", e)
             return
+        canonical = canonical_offset_key(decoded.connector, decoded.partition)
+        raw_keys = self._raw_keys.setdefault(canonical, set())
+        if decoded.offset is None:
+            raw_keys.discard(rec.key)
+        else:
+            raw_keys.add(rec.key)
+        holder = self._holders.get(canonical)
+        same_log = holder is not None and (holder.raw_key, holder.topic_partition) == (rec.key, rec.partition)
+        if holder is not None and not same_log and rec.timestamp < holder.timestamp:
+            return  # an older write (another byte form, or a producer with another partitioner) replayed late
+        self._holders[canonical] = _Holder(
+            rec.key, rec.partition, rec.timestamp, decoded.connector, decoded.partition, decoded.offset
+        )
         known = self.partitions.setdefault(decoded.connector, [])
         if decoded.offset is None:
             known[:] = [p for p in known if p != decoded.partition]
