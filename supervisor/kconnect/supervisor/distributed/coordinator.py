@@ -106,6 +106,10 @@ class Coordinator:
         if created:
             logger.info("Created internal topics %s", ", ".join(created))
         self.stores = open_internal_stores(self.worker, self.listener)
+        # Statuses and task offset commits are written in the background: this thread also heartbeats,
+        # and a broker stall longer than the lease margin must not fence the worker (config writes, which
+        # REST requests wait for, still wait).
+        self.stores.status.wait_for_writes = False
         self.stores.start()
         fingerprint = r.Fingerprint(
             group_id=str(self.worker.group_id),
@@ -227,6 +231,8 @@ class Coordinator:
                 self.snap = snap
                 self.core.set_wanted(wanted_units(snap), max(snap.offset, 0))
                 self.view_dirty = True
+        self.stores.status.serve_writes()
+        self.stores.offsets.serve_writes()
         if self.stores.status.poll(0):
             self.view_dirty = True
         self.stores.offsets.log.poll(0)
@@ -392,7 +398,7 @@ class Coordinator:
                 continue
             by_connector.setdefault(connector, []).append((partition, value))
         for connector, items in by_connector.items():
-            self.stores.offsets.put_offsets(connector, items)
+            self.stores.offsets.put_offsets(connector, items, wait=False)
 
     def _write(self, op: str, args: Mapping[str, Any]) -> Any:
         config = self.stores.config

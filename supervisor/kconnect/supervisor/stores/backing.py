@@ -164,7 +164,10 @@ class TopicStatusEntry:
 class StatusStore:
     """The status topic: the latest status of every connector and task, and active topics."""
 
-    def __init__(self, log_factory: LogFactory) -> None:
+    def __init__(self, log_factory: LogFactory, *, wait_for_writes: bool = True) -> None:
+        # A distributed coordinator does not wait for status writes (as Java's KafkaStatusBackingStore
+        # does not): its thread also heartbeats, and a broker stall must not cost the worker its lease.
+        self.wait_for_writes = wait_for_writes
         self.connectors: dict[str, StatusValue] = {}
         self.tasks: dict[TaskId, StatusValue] = {}
         self.topics: dict[str, dict[str, TopicStatusEntry]] = {}  # connector -> topic -> entry
@@ -225,7 +228,13 @@ class StatusStore:
 
     def _write(self, key: str, value: bytes | None) -> None:
         self.log.send(key.encode("utf-8"), value)
-        self.log.flush(WRITE_TIMEOUT_S)
+        if self.wait_for_writes:
+            self.log.flush(WRITE_TIMEOUT_S)
+
+    def serve_writes(self) -> None:
+        """Background writes: serve their delivery reports; a write the producer gave up on is logged."""
+        for error in self.log.serve_writes():
+            logger.error("A status write to %s failed: %s", self.topic, error)
 
     def _consume(self, rec: LogRecord) -> None:
         key = _text_key(rec)
@@ -312,10 +321,17 @@ class OffsetStore:
     def get(self, keys: Iterable[bytes]) -> dict[bytes, bytes | None]:
         return {k: self.data.get(k) for k in keys}
 
-    def set(self, values: Mapping[bytes, bytes | None], timeout: float = WRITE_TIMEOUT_S) -> None:
+    def set(self, values: Mapping[bytes, bytes | None], timeout: float = WRITE_TIMEOUT_S, *, wait: bool = True) -> None:
+        """Write offsets; ``wait=False`` returns at once (``serve_writes`` completes them), as Java's
+        asynchronous offset commits do: a task's periodic commit must not stall the coordinator's thread."""
         for k, v in values.items():
             self.log.send(k, v)
-        self.log.flush(timeout)
+        if wait:
+            self.log.flush(timeout)
+
+    def serve_writes(self) -> None:
+        for error in self.log.serve_writes():
+            logger.error("An offset write to %s failed (the task's next commit writes it again): %s", self.topic, error)
 
     # decoded views
     def offset(self, connector: str, partition: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -329,7 +345,11 @@ class OffsetStore:
         ]
 
     def put_offsets(
-        self, connector: str, offsets: Iterable[tuple[Mapping[str, Any], Mapping[str, Any] | None]]
+        self,
+        connector: str,
+        offsets: Iterable[tuple[Mapping[str, Any], Mapping[str, Any] | None]],
+        *,
+        wait: bool = True,
     ) -> None:
         writes: dict[bytes, bytes | None] = {}
         for partition, offset in offsets:
@@ -341,7 +361,7 @@ class OffsetStore:
                     writes[raw_key] = None
             else:
                 writes[holder.raw_key if holder is not None else new_key] = value
-        self.set(writes)
+        self.set(writes, wait=wait)
 
     def _consume(self, rec: LogRecord) -> None:
         if rec.key is None:

@@ -124,6 +124,13 @@ class KafkaLog:
         if err is not None:
             self._errors.append(str(err))
 
+    def serve_writes(self) -> list[str]:
+        """Serve delivery reports without waiting; the failures since the last call (or flush)."""
+        if self._producer is not None:
+            self._producer.poll(0)
+        errors, self._errors = self._errors, []
+        return errors
+
     def flush(self, timeout: float = 30.0) -> None:
         if self._producer is None:
             return

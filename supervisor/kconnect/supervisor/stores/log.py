@@ -4,7 +4,9 @@ A log replays every record of its topic, in order per partition, into the ``cons
 construction: first from the beginning up to the end when :meth:`AppendLog.start` returns, then
 whatever :meth:`AppendLog.poll` or :meth:`AppendLog.read_to_end` finds. Writes are queued by
 :meth:`AppendLog.send` and acknowledged by :meth:`AppendLog.flush`, which raises :class:`StoreError`
-if any record since the last flush was not written. No threads: the owning process drives the log.
+if any record since the last flush was not written, or completed in the background by
+:meth:`AppendLog.serve_writes`, which never waits and returns the failures.
+No threads: the owning process drives the log.
 
 Two implementations: :class:`kconnect.supervisor.stores.kafka_log.KafkaLog` (a real topic) and
 :class:`MemoryLog` (an in-process twin for unit tests; several logs may share one :class:`MemoryTopic`,
@@ -44,6 +46,7 @@ class AppendLog(Protocol):
     def partition_count(self) -> int: ...
     def send(self, key: bytes, value: bytes | None) -> None: ...
     def flush(self, timeout: float = 30.0) -> None: ...
+    def serve_writes(self) -> list[str]: ...
     def read_to_end(self, timeout: float = 30.0) -> None: ...
     def poll(self, timeout: float = 0.0) -> int: ...
 
@@ -131,6 +134,14 @@ class MemoryLog:
             raise StoreError(f"Failed to write {len(pending)} record(s) to {self.topic}: {reason}")
         for key, value in pending:
             self._topic.append(key, value)
+
+    def serve_writes(self) -> list[str]:
+        """Complete what can be completed without waiting; the failures since the last call."""
+        try:
+            self.flush(0.0)
+        except StoreError as e:
+            return [str(e)]
+        return []
 
     def read_to_end(self, timeout: float = 30.0) -> None:
         self.poll()
