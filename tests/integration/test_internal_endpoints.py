@@ -107,17 +107,7 @@ def fresh_key(pair: Pair) -> f.SessionKey:
 
 
 def internal(worker: Worker, method: str, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
-    req = urllib.request.Request(worker.rest.base + path, data=body, method=method)
-    req.add_header("Content-Type", "application/json")
-    for k, v in headers.items():
-        req.add_header(k, v)
-    try:
-        with urllib.request.urlopen(req, timeout=120) as resp:
-            raw = resp.read()
-            return resp.status, json.loads(raw) if raw else None
-    except urllib.error.HTTPError as e:
-        raw = e.read()
-        return e.code, json.loads(raw) if raw else None
+    return internal_at(worker.rest.base, method, path, body, headers)
 
 
 def signed(key: f.SessionKey, body: bytes, algorithm: str = "HmacSHA256") -> dict[str, str]:
@@ -259,3 +249,92 @@ def test_fence_requests(pair: Pair) -> None:
     records = [(k, json.loads(v)) for k, v in config_records(pair) if v is not None and k == f"tasks-fencing-{name}"]
     assert records
     assert records[-1][1] == {"task-count": 2}
+
+
+# --- the same requests against Apache's ConnectDistributed -----------------------------------------------
+
+
+@pytest.mark.java
+def test_java_answers_the_same(pair: Pair, kafka_broker: Any, tmp_path: Path) -> None:
+    from tests.support.java_connect import JavaConnect
+
+    group = f"internal-java-{uuid.uuid4().hex[:8]}"
+    java_props = {
+        k: v
+        for k, v in timing_profile(group).items()
+        if not k.startswith("kconnect.") and k not in ("session.timeout.ms", "heartbeat.interval.ms")
+    }
+    java_pair = Pair([], kafka_broker.bootstrap_servers, f"{group}-configs", tmp_path)
+    java = JavaConnect(tmp_path / "java", kafka_broker.bootstrap_servers, "distributed", extra=java_props)
+    ours = pair.workers[1]  # the request may take a forwarding hop on our side
+    with java:
+        java_key: f.SessionKey = wait_for(lambda: (session_keys(java_pair) or [None])[-1], 90, "Java's session key")
+        for target, target_pair in ((java.rest.base, java_pair), (ours.rest.base, pair)):
+            status, created = json_call(
+                target, "POST", "/connectors", {"name": "cmp-sink", "config": sink_config(pair)}
+            )
+            assert status in (201, 409), created
+            status, created = json_call(
+                target, "POST", "/connectors", {"name": "cmp-source", "config": source_config(pair, "cmp-source")}
+            )
+            assert status in (201, 409), created
+            wait_for(lambda t=target: json_call(t, "GET", "/connectors/cmp-source/tasks")[1], 60, "source tasks")
+        tasks = json.dumps([{"task.class": "org.apache.kafka.connect.file.FileStreamSourceTask", "marker": "m"}])
+        body = tasks.encode()
+
+        def both(method: str, path: str, raw: bytes, headers: Any) -> tuple[Any, Any]:
+            mine = internal_at(ours.rest.base, method, path, raw, headers(fresh_key(pair)))
+            theirs = internal_at(java.rest.base, method, path, raw, headers(java_key))
+            return mine, theirs
+
+        cases = [
+            ("POST", "/connectors/cmp-source/tasks", body, lambda _k: {}),
+            ("PUT", "/connectors/cmp-source/fence", b"", lambda _k: {}),
+            ("POST", "/connectors/cmp-source/tasks", body, lambda k: signed(k, b"other")),
+            ("PUT", "/connectors/cmp-source/fence", b"", lambda k: signed(k, b"x")),
+            (
+                "POST",
+                "/connectors/cmp-source/tasks",
+                body,
+                lambda _k: {"X-Connect-Authorization": "AAAA", "X-Connect-Request-Signature-Algorithm": "HmacFoo"},
+            ),
+            ("POST", "/connectors/nope/tasks", body, lambda k: signed(k, body)),
+            ("PUT", "/connectors/nope/fence", b"", lambda k: signed(k, b"")),
+            ("PUT", "/connectors/cmp-sink/fence", b"", lambda k: signed(k, b"")),
+            ("POST", "/connectors/cmp-source/tasks", body, lambda k: signed(k, body)),
+        ]
+        for method, path, raw, headers in cases:
+            mine, theirs = both(method, path, raw, headers)
+            assert mine == theirs, (method, path, raw, mine, theirs)
+        # the accepted task configs, read back from each side's config topic
+        for target in (java.rest.base, ours.rest.base):
+            wait_for(
+                lambda t=target: (
+                    [c["config"].get("marker") for c in json_call(t, "GET", "/connectors/cmp-source/tasks")[1]] == ["m"]
+                ),
+                30,
+                "the posted task config",
+            )
+
+
+def sink_config(pair: Pair) -> dict[str, str]:
+    return {"connector.class": "FileStreamSink", "file": str(pair.work / "cmp-sink.txt"), "topics": "nothing"}
+
+
+def json_call(base: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    raw = None if body is None else json.dumps(body).encode()
+    return internal_at(base, method, path, raw, {})
+
+
+def internal_at(base: str, method: str, path: str, body: bytes | None, headers: dict[str, str]) -> tuple[int, Any]:
+    req = urllib.request.Request(base + path, data=body, method=method)
+    req.add_header("Content-Type", "application/json")
+    for k, v in headers.items():
+        req.add_header(k, v)
+    try:
+        with urllib.request.urlopen(req, timeout=120) as resp:
+            raw = resp.read()
+            return resp.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as e:
+        raw = e.read()
+        return e.code, json.loads(raw) if raw else None
