@@ -269,7 +269,7 @@ def test_java_answers_the_same(pair: Pair, kafka_broker: Any, tmp_path: Path) ->
     ours = pair.workers[1]  # the request may take a forwarding hop on our side
     with java:
         java_key: f.SessionKey = wait_for(lambda: (session_keys(java_pair) or [None])[-1], 90, "Java's session key")
-        for target, target_pair in ((java.rest.base, java_pair), (ours.rest.base, pair)):
+        for target in (java.rest.base, ours.rest.base):
             status, created = json_call(
                 target, "POST", "/connectors", {"name": "cmp-sink", "config": sink_config(pair)}
             )
