@@ -251,6 +251,27 @@ def test_fence_requests(pair: Pair) -> None:
     assert records[-1][1] == {"task-count": 2}
 
 
+def test_standalone_answers_500_as_java(kafka_broker: Any, tmp_path: Path) -> None:
+    worker = Worker(tmp_path, kafka_broker.bootstrap_servers).start()
+    try:
+        assert internal(worker, "POST", "/connectors/any/tasks", b"[]", {}) == (
+            500,
+            {
+                "error_code": 500,
+                "message": "Kafka Connect in standalone mode does not support externally setting task configurations.",
+            },
+        )
+        assert internal(worker, "PUT", "/connectors/any/fence", b"", {}) == (
+            500,
+            {
+                "error_code": 500,
+                "message": "Kafka Connect in standalone mode does not support exactly-once source connectors.",
+            },
+        )
+    finally:
+        worker.stop()
+
+
 # --- the same requests against Apache's ConnectDistributed -----------------------------------------------
 
 
