@@ -251,6 +251,35 @@ def test_fence_requests(pair: Pair) -> None:
     assert records[-1][1] == {"task-count": 2}
 
 
+def test_fence_requests_fence_the_previous_task_generation(pair: Pair) -> None:
+    """After the previous test the connector has a ``tasks-fencing-`` record of 2 tasks; a new generation of one
+    task makes the leader fence both old transactional ids: an open transaction of a zombie task fails."""
+    from confluent_kafka import KafkaException, Producer
+    from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
+
+    name = "internal-tasks-1"
+    group = pair.config_topic.removesuffix("-configs")
+    topic = f"{group}-zombie"
+    admin = AdminClient({"bootstrap.servers": pair.bootstrap})
+    admin.create_topics([NewTopic(topic, 1, 1)])[topic].result(30)
+    zombie = Producer({"bootstrap.servers": pair.bootstrap, "transactional.id": f"{group}-{name}-0"})
+    zombie.init_transactions(30)
+    zombie.begin_transaction()
+    zombie.produce(topic, b"written by a task of the old generation")
+    zombie.flush(30)
+
+    tasks = [{**source_config(pair, name), "task.class": "FileStreamSourceTask", "marker": "next"}]
+    body = json.dumps(tasks).encode()
+    key = fresh_key(pair)
+    assert internal(pair.workers[0], "POST", f"/connectors/{name}/tasks", body, signed(key, body)) == (204, None)
+    key = fresh_key(pair)
+    assert internal(pair.workers[0], "PUT", f"/connectors/{name}/fence", b"", signed(key, b"")) == (204, None)
+    records = [json.loads(v) for k, v in config_records(pair) if v is not None and k == f"tasks-fencing-{name}"]
+    assert records[-1] == {"task-count": 1}
+    with pytest.raises(KafkaException):
+        zombie.commit_transaction(30)
+
+
 def test_standalone_answers_500_as_java(kafka_broker: Any, tmp_path: Path) -> None:
     worker = Worker(tmp_path, kafka_broker.bootstrap_servers).start()
     try:
