@@ -54,7 +54,11 @@ class DistributedOperations(Operations):
 
     def dispatch(self, op: str, args: dict[str, Any], reply: ReplyFn) -> None:
         # /metrics answers during a rebalance too: that is when its rebalance series matter most
-        cluster_free = ("server_info", "health", "plugins", "plugin_config", "validate", "metrics", "rest_metrics")
+        # Internal requests too: Java checks their signature first (a worker without a session key yet: 503).
+        cluster_free = (
+            *("server_info", "health", "plugins", "plugin_config", "validate", "metrics", "rest_metrics"),
+            *("internal_task_configs", "internal_fence"),
+        )
         if op not in cluster_free and "logger" not in op:
             try:
                 self.herder.check_readable()
