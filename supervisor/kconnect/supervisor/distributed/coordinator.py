@@ -147,7 +147,9 @@ class Coordinator:
         self.metrics_sent_at = 0.0
         # KIP-507: the leader distributes the session key; internal REST requests write through this worker
         self.session_keys = SessionKeyRotation(InterWorkerKeys.from_values(self.worker.values), self._put_session_key)
-        self.internal = InternalWrites(self.stores.config, internal_client_config(self.worker, "producer"), self.props)
+        self.internal = InternalWrites(
+            self.stores.config, internal_client_config(self.worker, "producer"), self.props, self._record_task_count
+        )
 
     # --- start-up ----------------------------------------------------------------------------------
     def start(self) -> None:
@@ -365,9 +367,7 @@ class Coordinator:
         elif kind == p.OFFSETS:
             self._offsets(msg["offsets"])
         elif kind == p.WRITE and msg["op"] == "fence_zombies":  # answered when the fencing is done
-            self.internal.fence(
-                int(msg["id"]), str((msg.get("args") or {}).get("name", "")), self._refreshed_snapshot()
-            )
+            self.internal.fence(int(msg["id"]), str((msg.get("args") or {}).get("name", "")), self._refreshed_snapshot)
         elif kind == p.WRITE:
             try:
                 body = self._write(msg["op"], msg.get("args") or {})

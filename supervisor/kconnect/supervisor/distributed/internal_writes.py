@@ -31,8 +31,15 @@ def _answer(status: int, message: str | None = None) -> dict[str, Any]:
 
 
 class InternalWrites:
-    def __init__(self, config: ConfigStore, client_config: Mapping[str, str], worker_props: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        config: ConfigStore,
+        client_config: Mapping[str, str],
+        worker_props: Mapping[str, str],
+        record_task_count: Callable[[str, int], None],
+    ) -> None:
         self.config = config
+        self.record_task_count = record_task_count  # writes tasks-fencing-<c> and refreshes the snapshot
         self.client_config = dict(client_config)
         self.group_id = str(worker_props.get("group.id") or "")
         self._pool: ThreadPoolExecutor | None = None
@@ -52,7 +59,14 @@ class InternalWrites:
         return _answer(204)
 
     # --- PUT /connectors/{c}/fence -----------------------------------------------------------------
-    def fence(self, request_id: int, connector: str, snap: ClusterConfigState) -> None:
+    def fence(self, request_id: int, connector: str, snap: Callable[[], ClusterConfigState]) -> None:
+        try:
+            self._fence(request_id, connector, snap())
+        except Exception as e:  # the config topic unavailable: the request fails, the coordinator goes on
+            logger.exception("Zombie fencing request for %s failed", connector)
+            self._done(request_id, _answer(500, f"Failed to perform zombie fencing: {e}"))
+
+    def _fence(self, request_id: int, connector: str, snap: ClusterConfigState) -> None:
         if not snap.contains(connector):
             self._done(request_id, _answer(404, f"Connector {connector} not found"))
             return
@@ -82,12 +96,13 @@ class InternalWrites:
                 continue
             del self._fencings[connector]
             error = future.exception()
-            if error is not None:
-                answer = _answer(500, f"Failed to perform zombie fencing: {error}")
-            else:
-                if fencing_plan(refreshed(), connector) == plan:
-                    self._record(plan)
-                answer = _answer(204)
+            if error is None:
+                try:
+                    if fencing_plan(refreshed(), connector) == plan:
+                        self._record(plan)
+                except Exception as e:
+                    error = e
+            answer = _answer(204) if error is None else _answer(500, f"Failed to perform zombie fencing: {error}")
             for request_id in waiting:
                 self._done(request_id, answer)
         ready, self._ready = self._ready, []
@@ -95,7 +110,7 @@ class InternalWrites:
 
     def _record(self, plan: FencingPlan) -> None:
         logger.info("Recording %d task(s) of %s after zombie fencing", plan.record, plan.connector)
-        self.config.put_task_count_record(plan.connector, plan.record)
+        self.record_task_count(plan.connector, plan.record)
 
     def _done(self, request_id: int, answer: dict[str, Any]) -> None:
         self._ready.append({"id": request_id, "status": 200, "body": answer})
