@@ -29,7 +29,7 @@ from tests.support.worker import Worker, wait_for
 
 pytestmark = pytest.mark.kafka
 
-KEY_TTL_MS = 8000  # short, so that a rotation happens while the module runs
+KEY_TTL_MS = 12000  # short, so that a rotation happens while the module runs
 
 
 @dataclass
@@ -100,7 +100,7 @@ def fresh_key(pair: Pair) -> f.SessionKey:
         if not keys:
             return None
         age = int(time.time() * 1000) - keys[-1].creation_timestamp
-        return keys[-1] if 1000 <= age <= KEY_TTL_MS - 4000 else None
+        return keys[-1] if 1000 <= age <= KEY_TTL_MS - 6000 else None
 
     found: f.SessionKey = wait_for(usable, 60, "a fresh session key in the config topic", interval=0.3)
     return found
