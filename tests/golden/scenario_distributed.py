@@ -8,7 +8,8 @@ Every standalone step (tests/golden/scenario.py) applies unchanged: the REST sur
 the herder behind it differs (so do some answers: the recording shows which). The extra steps cover
 what only a distributed worker does: Java's ``forward`` query parameter on the requests a worker may
 forward (to the leader, or to the worker that runs a unit), a task restart on a unit, and the
-restart-plan answer of a connector restart that goes through the leader.
+restart-plan answer of a connector restart that goes through the leader, and the internal endpoints
+refusing requests without a session-key signature (signed ones: tests/integration/test_internal_endpoints.py).
 """
 
 from __future__ import annotations
@@ -51,6 +52,11 @@ DISTRIBUTED_STEPS: list[Step] = [
     WaitUntil("dist: wait RUNNING after forward=bogus", _c(SRC, "/status"), state("RUNNING", 1), "source RUNNING"),
     Request("dist: restart unknown task forward=false", "POST", _c(SRC, "/tasks/7/restart?forward=false")),
     Request("dist: restart task of unknown connector forward=false", "POST", _c(FWD, "/tasks/0/restart?forward=false")),
+    # ---------------------------------------------------------------- internal endpoints, without a signature
+    Request("dist: internal task configs unsigned", "POST", _c(SRC, "/tasks"), body=[]),
+    Request("dist: internal task configs unsigned forward=false", "POST", _c(SRC, "/tasks?forward=false"), body=[]),
+    Request("dist: internal fence unsigned", "PUT", _c(SRC, "/fence")),
+    Request("dist: internal fence of unknown connector unsigned", "PUT", _c(FWD, "/fence")),
     # ---------------------------------------------------------------- connector restart, forward=
     Request("dist: restart connector forward=false", "POST", _c(SRC, "/restart?forward=false")),
     WaitUntil("dist: wait RUNNING after connector restart", _c(SRC, "/status"), state("RUNNING", 1), "RUNNING"),

@@ -73,6 +73,15 @@ class Operations:
             raise HerderError(404, "HTTP 404 Not Found")
         handler(args, reply)
 
+    # --- Kafka Connect's internal endpoints: distributed mode only (Java's standalone herder throws) ---
+    def op_internal_task_configs(self, args: dict[str, Any], reply: ReplyFn) -> None:
+        raise HerderError(
+            500, "Kafka Connect in standalone mode does not support externally setting task configurations."
+        )
+
+    def op_internal_fence(self, args: dict[str, Any], reply: ReplyFn) -> None:
+        raise HerderError(500, "Kafka Connect in standalone mode does not support exactly-once source connectors.")
+
     # --- reads ------------------------------------------------------------------------------------
     def op_server_info(self, args: dict[str, Any], reply: ReplyFn) -> None:
         reply(200, self.herder.server_info())

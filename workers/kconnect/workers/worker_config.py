@@ -462,6 +462,15 @@ def _distributed_def() -> ConfigDef:
     return d
 
 
+def _check_inter_worker_keys(values: Mapping[str, Any]) -> None:
+    # DistributedConfig's cross-key checks of the session-key settings (inter_worker_keys.py)
+    from kconnect.workers.inter_worker_keys import validate_inter_worker_settings
+
+    problem = validate_inter_worker_settings(values)
+    if problem is not None:
+        raise ConfigError(problem[1])
+
+
 _DEFS: dict[str, ConfigDef] = {}
 
 
@@ -645,6 +654,8 @@ class WorkerConfig:
         definition = worker_config_def(mode)
         raw = resolve_worker_variables({str(k): str(v) for k, v in props.items()})
         values = definition.parse(raw)
+        if mode == "distributed":
+            _check_inter_worker_keys(values)
         if log:
             _classify_and_log(raw, definition, mode)
         restart = _restart_policy_from(values)

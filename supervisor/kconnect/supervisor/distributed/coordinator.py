@@ -25,7 +25,9 @@ from kconnect.supervisor.distributed import hbprobe
 from kconnect.supervisor.distributed import protocol as p
 from kconnect.supervisor.distributed.coordlog import CoordinationLog
 from kconnect.supervisor.distributed.fencing import ZombieFencer
+from kconnect.supervisor.distributed.internal_writes import InternalWrites
 from kconnect.supervisor.distributed.rebalance_stats import RebalanceStats
+from kconnect.supervisor.distributed.session_keys import SessionKeyRotation, key_view
 from kconnect.supervisor.stores.config_state import ClusterConfigState, ConfigListener
 from kconnect.supervisor.stores.formats import RestartRequest, StatusValue
 from kconnect.supervisor.stores.kafka_stores import (
@@ -36,6 +38,7 @@ from kconnect.supervisor.stores.kafka_stores import (
 )
 from kconnect.supervisor.stores.topics import coordination_topic_name
 from kconnect.workers.control import SupervisorLink
+from kconnect.workers.inter_worker_keys import InterWorkerKeys
 from kconnect.workers.offsets import offset_key, partition_of_key
 from kconnect.workers.worker_config import WorkerConfig
 
@@ -146,6 +149,11 @@ class Coordinator:
         self.waiting_for_fencing: list[mc.Spawn] = []
         self.rebalance = RebalanceStats()
         self.metrics_sent_at = 0.0
+        # KIP-507: the leader distributes the session key; internal REST requests write through this worker
+        self.session_keys = SessionKeyRotation(InterWorkerKeys.from_values(self.worker.values), self._put_session_key)
+        self.internal = InternalWrites(
+            self.stores.config, internal_client_config(self.worker, "producer"), self.props, self._record_task_count
+        )
 
     # --- start-up ----------------------------------------------------------------------------------
     def start(self) -> None:
@@ -188,6 +196,9 @@ class Coordinator:
             self._poll_stores()
             if self.fencer.enabled:
                 self._exactly_once_tick()
+            self.session_keys.tick(self._is_leader(), self.snap.session_key)
+            for reply in self.internal.tick(self._refreshed_snapshot):
+                self.link.send({"type": p.WRITE_DONE, **reply})
             self._run(self.core.tick(boottime_ms()))
             if self.core.exited:
                 self.link.send({"type": p.EXIT, "reason": self.core.exited})
@@ -322,6 +333,19 @@ class Coordinator:
                 else:
                     self._spawn(cmd)
 
+    def _is_leader(self) -> bool:
+        lead = ref.leader(self.core.state)
+        return lead is not None and self.core.epoch is not None and lead.epoch == self.core.epoch and self.core.live()
+
+    def _put_session_key(self, key: bytes, algorithm: str, created_ms: int) -> None:
+        self.stores.config.put_session_key(key, algorithm, created_ms)
+        self._poll_stores(written=True)
+
+    def _refreshed_snapshot(self) -> ClusterConfigState:
+        self.stores.config.refresh()
+        self._poll_stores(written=True)
+        return self.snap
+
     def _record_task_count(self, connector: str, task_count: int) -> None:
         self.stores.config.put_task_count_record(connector, task_count)
         self._poll_stores(written=True)
@@ -350,6 +374,8 @@ class Coordinator:
             self._task_configs(msg["connector"], [dict(c) for c in msg["configs"]])
         elif kind == p.OFFSETS:
             self._offsets(msg["offsets"])
+        elif kind == p.WRITE and msg["op"] == "fence_zombies":  # answered when the fencing is done
+            self.internal.fence(int(msg["id"]), str((msg.get("args") or {}).get("name", "")), self._refreshed_snapshot)
         elif kind == p.WRITE:
             try:
                 body = self._write(msg["op"], msg.get("args") or {})
@@ -441,6 +467,8 @@ class Coordinator:
             for topic in sorted(self.stores.status.get_topics(name)):
                 self.stores.status.delete_topic(topic, name)
             out = None
+        elif op == "internal_task_configs":  # POST /connectors/{c}/tasks reached the leader
+            out = self.internal.put_task_configs(self._refreshed_snapshot(), name, args.get("configs") or [])
         elif op == "read_offsets":
             self.stores.offsets.read_to_end()
             pairs = sorted(self.stores.offsets.connector_offsets(name), key=lambda po: str(sorted(po[0].items())))
@@ -519,9 +547,11 @@ class Coordinator:
             "connectors": connectors,
             "statuses": statuses,
             "owners": owners,
+            "session_key": key_view(snap.session_key),
         }
 
     def close(self) -> None:
+        self.internal.close()
         self.fencer.close()
         self.log.close()
         self.stores.stop()

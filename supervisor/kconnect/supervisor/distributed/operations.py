@@ -13,6 +13,7 @@ HTTP with Java's ``forward`` parameter (see ``rest/app.py``).
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,8 @@ from kconnect.supervisor.operations import (
     _bool,
     _check_offsets_shape,
 )
+from kconnect.workers.inter_worker_keys import InterWorkerKeys, SignatureError
+from kconnect.workers.worker_config import WorkerConfig
 
 if TYPE_CHECKING:
     from kconnect.supervisor.distributed.master import DistributedMaster
@@ -47,10 +50,15 @@ class DistributedOperations(Operations):
     def __init__(self, master: DistributedMaster) -> None:
         super().__init__(master)
         self.deferred: list[tuple[float, str, dict[str, Any], ReplyFn]] = []  # writes waiting for a rebalance
+        self.inter_worker_keys: InterWorkerKeys | None = None  # from the worker config, on first use
 
     def dispatch(self, op: str, args: dict[str, Any], reply: ReplyFn) -> None:
         # /metrics answers during a rebalance too: that is when its rebalance series matter most
-        cluster_free = ("server_info", "health", "plugins", "plugin_config", "validate", "metrics", "rest_metrics")
+        # Internal requests too: Java checks their signature first (a worker without a session key yet: 503).
+        cluster_free = (
+            *("server_info", "health", "plugins", "plugin_config", "validate", "metrics", "rest_metrics"),
+            *("internal_task_configs", "internal_fence"),
+        )
         if op not in cluster_free and "logger" not in op:
             try:
                 self.herder.check_readable()
@@ -358,3 +366,44 @@ class DistributedOperations(Operations):
             self.master.write("read_offsets", {"name": entry.name}, self._written(reply, with_partitions))
         else:
             with_partitions(None)
+
+    # --- internal endpoints (KIP-507): signed worker-to-worker requests, executed by the leader ----------
+    def _check_signature(self, args: dict[str, Any]) -> None:
+        """Java checks the signature on every worker the request reaches, before it looks for the leader."""
+        if self.inter_worker_keys is None:
+            worker = WorkerConfig.from_props(self.master.worker_props, "distributed", log=False)
+            self.inter_worker_keys = InterWorkerKeys.from_values(worker.values)
+        current = self.herder.view.get("session_key")
+        key = base64.b64decode(current["key"]) if current else None
+        body = base64.b64decode(str(args.get("body") or ""))
+        try:
+            self.inter_worker_keys.verify(body, args.get("signature"), args.get("algorithm"), key)
+        except SignatureError as e:
+            raise HerderError(e.status, e.message) from None
+
+    def _internal_done(self, reply: ReplyFn) -> Callable[[int, Any], None]:
+        def answered(body: Any) -> None:
+            status = int(body.get("status") or 500)
+            reply(status, None if status == 204 else {"error_code": status, "message": body.get("message")})
+
+        return self._written(reply, answered)
+
+    def op_internal_task_configs(self, args: dict[str, Any], reply: ReplyFn) -> None:
+        self._check_signature(args)
+        if not self._at_leader(args, reply):
+            return
+        self.master.write(
+            "internal_task_configs", {"name": args["name"], "configs": args["configs"]}, self._internal_done(reply)
+        )
+
+    def op_internal_fence(self, args: dict[str, Any], reply: ReplyFn) -> None:
+        self._check_signature(args)
+        if not self._at_leader(args, reply):
+            return
+        name = args["name"]
+        entry = self.herder.connectors.get(name)
+        if entry is None:
+            raise HerderError(404, f"Connector {name} not found")
+        if entry.type != "source":
+            raise HerderError(400, f"Connector {name} is not a source connector")
+        self.master.write("fence_zombies", {"name": name}, self._internal_done(reply))

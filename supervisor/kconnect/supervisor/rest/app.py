@@ -7,6 +7,7 @@ control socket. Errors render as Kafka Connect's ``{"error_code", "message"}`` b
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import logging
@@ -255,6 +256,35 @@ async def reset_topics(request: Request) -> Response:
     return render(*await _call("reset_topics", name=_name(request)))
 
 
+# --- internal (worker-to-worker) endpoints: signed with the session key (docs/distributed.md) ----------
+
+
+def _signature_args(request: Request, raw: bytes) -> dict[str, Any]:
+    # The exact body bytes travel to the supervisor, which verifies the HMAC with the session key.
+    return {
+        "name": _name(request),
+        "body": base64.b64encode(raw).decode("ascii"),
+        "signature": request.headers.get("x-connect-authorization"),
+        "algorithm": request.headers.get("x-connect-request-signature-algorithm"),
+    }
+
+
+async def internal_task_configs(request: Request) -> Response:
+    raw = await request.body()
+    try:
+        body = json.loads(raw)
+    except ValueError as e:
+        raise RestError(400, f"Malformed JSON: {e}") from None
+    if not isinstance(body, list):
+        raise RestError(400, "Task configurations must be a JSON array of objects")
+    configs = [_coerce_config(item) for item in body]
+    return render(*await _call("internal_task_configs", configs=configs, **_signature_args(request, raw)))
+
+
+async def internal_fence(request: Request) -> Response:
+    return render(*await _call("internal_fence", **_signature_args(request, await request.body())))
+
+
 async def list_plugins(request: Request) -> Response:
     connectors_only = request.query_params.get("connectorsOnly", "true").lower() != "false"
     return render(*await _call("plugins", connectors_only=connectors_only))
@@ -339,6 +369,12 @@ ROUTES = [
     Route("/admin/loggers", get_loggers, methods=["GET"]),
     Route("/admin/loggers/{logger}", get_logger, methods=["GET"]),
     Route("/admin/loggers/{logger}", set_logger, methods=["PUT"]),
+]
+
+# Worker-to-worker endpoints: served on the regular listeners, hidden from openapi.yaml as in Java.
+INTERNAL_ROUTES = [
+    Route("/connectors/{name}/tasks", internal_task_configs, methods=["POST"]),
+    Route("/connectors/{name}/fence", internal_fence, methods=["PUT"]),
 ]
 
 
@@ -451,7 +487,7 @@ def create_app() -> Any:
     serve = settings.get("serve", "all")
     routes = [
         Route(r.path, forwarding(r.endpoint), methods=r.methods, name=r.name)
-        for r in ROUTES
+        for r in [*ROUTES, *INTERNAL_ROUTES]
         if serve == "all" or (r.path.startswith("/admin/") or r.path == "/admin") == (serve == "admin")
     ]
     app: Any = _TrailingSlash(Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=_lifespan))

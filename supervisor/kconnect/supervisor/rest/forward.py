@@ -20,6 +20,9 @@ FORWARD_TIMEOUT_S = 90.0
 # The supervisor answers an operation with this status and {"forward_to": url} when another worker must
 # handle it; the REST process then forwards the HTTP request (the supervisor never blocks on HTTP).
 FORWARD_STATUS = 307
+_FORWARDED_HEADERS = frozenset(
+    ("content-type", "authorization", "x-connect-authorization", "x-connect-request-signature-algorithm")
+)
 CURRENT_REQUEST: ContextVar[Request | None] = ContextVar("kconnect_rest_request", default=None)
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -56,7 +59,8 @@ async def forward(request: Request, base_url: str) -> Response:
     hop = "false" if request.query_params.get("forward", "").lower() == "true" else "true"
     params: dict[str, Any] = {k: v for k, v in request.query_params.items() if k != "forward"}
     params["forward"] = hop
-    headers = {k: v for k, v in request.headers.items() if k.lower() in ("content-type", "authorization")}
+    # The body goes on byte for byte, so an internal request's signature headers stay valid at the next hop.
+    headers = {k: v for k, v in request.headers.items() if k.lower() in _FORWARDED_HEADERS}
     async with httpx.AsyncClient(timeout=FORWARD_TIMEOUT_S) as client:
         answer = await client.request(
             request.method,
