@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
 from kconnect.supervisor.coordination import records as r
 from kconnect.supervisor.coordination.referee import TimestampType
@@ -46,17 +46,18 @@ class CoordinationLog:
             }
         )
         self._consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
-        self._producer = Producer(
-            {
-                **client_config,
-                "client.id": client_id,
-                "acks": "all",
-                "enable.idempotence": True,
-                "linger.ms": 0,
-                # A record that could not be appended within a lease is useless (review: message.timeout = T).
-                "message.timeout.ms": max(1000, lease_ms),
-            }
-        )
+        self._producer_config = {
+            **client_config,
+            "client.id": client_id,
+            "acks": "all",
+            "enable.idempotence": True,
+            "linger.ms": 0,
+            # A record that could not be appended within a lease is useless (review: message.timeout = T).
+            "message.timeout.ms": max(1000, lease_ms),
+        }
+        self._producer = Producer(self._producer_config)
+        self._producer_fatal: str | None = None
+        self.producers_replaced = 0
         self.position = 0  # offset of the next record to read
         self.at_end = False
 
@@ -151,6 +152,8 @@ class CoordinationLog:
         def on_delivery(err: KafkaError | None, _msg: Any) -> None:
             if err is not None:
                 logger.warning("Coordination record %s seq %d not appended: %s", record.TYPE, seq, err)
+                if err.fatal():
+                    self._producer_fatal = str(err)
             delivered(seq, err is None)
 
         while True:
@@ -159,9 +162,29 @@ class CoordinationLog:
                 return
             except BufferError:
                 self._producer.poll(0.05)
+            except KafkaException as e:
+                err = e.args[0] if e.args else None
+                if not (isinstance(err, KafkaError) and err.fatal()):
+                    raise
+                # Review §6.6: a fatal idempotent-producer error would fail every later append, JOINs
+                # included; a fresh producer (new producer id) is harmless: the referee dedupes by seq.
+                self._producer_fatal = str(err)
+                self._replace_producer()
+                delivered(seq, False)  # possibly not persisted; the core treats it as possibly persisted
+                return
 
     def serve_deliveries(self) -> None:
         self._producer.poll(0)
+        if self._producer_fatal is not None:
+            self._replace_producer()
+
+    def _replace_producer(self) -> None:
+        logger.error("The coordination producer hit a fatal error (%s); replacing it", self._producer_fatal)
+        self._producer_fatal = None
+        old, self._producer = self._producer, Producer(self._producer_config)
+        self.producers_replaced += 1
+        old.purge()  # its records are failed already (fatal state): do not wait for them
+        old.flush(0)
 
     def flush(self, timeout: float) -> None:
         self._producer.flush(timeout)
