@@ -157,3 +157,49 @@ def test_a_reader_whose_next_record_retention_deleted_reports_divergence_instead
         assert [o for o, _lat, _v in log.read_for_bootstrap(15, 20, 1_000, 30)] == list(range(15, 20))
     finally:
         log.close()
+
+
+def test_a_long_log_is_replayed_from_a_recent_checkpoint_not_from_its_start(
+    kafka_broker: KafkaBroker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The window search in broker time: a log longer than FULL_REPLAY_MAX_RECORDS is replayed from the
+    shortest suffix holding a usable CHECKPOINT, even though its CLUSTER record is still at the start."""
+    from confluent_kafka import Producer
+
+    from kconnect.supervisor.coordination.params import CI
+    from kconnect.supervisor.distributed import coordlog
+
+    topic = f"kc-window-{uuid.uuid4().hex[:8]}"
+    admin = AdminClient({"bootstrap.servers": kafka_broker.bootstrap_servers})
+    spec = NewTopic(topic, num_partitions=1, replication_factor=1, config={"message.timestamp.type": "LogAppendTime"})
+    admin.create_topics([spec])[topic].result(30)
+    producer = Producer({"bootstrap.servers": kafka_broker.bootstrap_servers})
+    env = {"cluster": "g", "worker_id": "A", "incarnation": "A#1"}
+    fingerprint = r.Fingerprint("g", "cfg", "st", "off")
+
+    def produce(records: list[r.Record]) -> None:
+        for rec in records:
+            producer.produce(topic, value=rec.encode())
+        producer.flush(30)
+
+    def heartbeats(first: int, n: int) -> list[r.Record]:
+        return [
+            r.HeartbeatRecord(**env, seq=s, epoch=1, config_offset=0, ready=True, applied_upto=0)  # type: ignore[arg-type]
+            for s in range(first, first + n)
+        ]
+
+    produce([r.ClusterRecord(**env, seq=0, params=CI.protocol, fingerprint=fingerprint), *heartbeats(1, 20)])  # type: ignore[arg-type]
+    time.sleep(2.5)  # older than the first window (2 C = 1 s) by broker time
+    checkpoint = r.CheckpointRecord(**env, seq=100, epoch=1, as_of=30, digest="d", state={})  # type: ignore[arg-type]
+    produce([*heartbeats(21, 10), checkpoint, *heartbeats(200, 5)])  # offsets 21..30, 31, 32..36
+    log = coordlog.CoordinationLog(topic, {"bootstrap.servers": kafka_broker.bootstrap_servers}, "window", 3_000)
+    try:
+        whole = [o for o, _l, _v in log.read_for_bootstrap(0, 37, 500, 30)]
+        assert whole == list(range(37))  # short: the whole log
+        monkeypatch.setattr(coordlog, "FULL_REPLAY_MAX_RECORDS", 10)
+        replayed = [o for o, _l, _v in log.read_for_bootstrap(0, 37, 500, 30)]
+        assert replayed[0] >= 21  # the recent window only
+        assert replayed[-1] == 36
+        assert 31 in replayed  # with the checkpoint, whose state starts at offset 30
+    finally:
+        log.close()

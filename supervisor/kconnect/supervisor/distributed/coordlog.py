@@ -25,6 +25,9 @@ class CoordinationLogError(RuntimeError):
     pass
 
 
+# Above this many retained records a bootstrap anchors on a CHECKPOINT even if the CLUSTER record is still
+# at the log start (about 2 s of referee steps; a day of heartbeats from 3 workers is 260,000 records).
+FULL_REPLAY_MAX_RECORDS = 20_000
 DIVERGENCE = (KafkaError._LOG_TRUNCATION, KafkaError.OFFSET_OUT_OF_RANGE, KafkaError._AUTO_OFFSET_RESET)
 
 
@@ -108,15 +111,18 @@ class CoordinationLog:
         return int(low), int(high)
 
     def read_for_bootstrap(self, low: int, high: int, window_ms: int, timeout: float) -> list[tuple[int, int, bytes]]:
-        """The records a bootstrap replays: all of them when the log still starts with its CLUSTER record,
-        else the shortest suffix (windows of broker time doubling back from the end) holding a CHECKPOINT
-        whose state starts inside it. Replay is then bounded by the checkpoint interval, not by retention.
-        The consumer is left positioned after the returned records."""
+        """The records a bootstrap replays: all of them when the log is short and still starts with its
+        CLUSTER record, else the shortest suffix (windows of broker time doubling back from the end) holding
+        a CHECKPOINT whose state starts inside it. Replay is then bounded by the checkpoint interval, not by
+        retention. The consumer is left positioned after the returned records."""
         if high <= low:
             return []
-        first = self._read_from(low, low + 1, timeout)
-        if first and _is_type(first[0][2], r.RecordType.CLUSTER):
-            return first + self._read_from(low + 1, high, timeout, seek=False)
+        if high - low <= FULL_REPLAY_MAX_RECORDS:
+            first = self._read_from(low, low + 1, timeout)
+            if first and _is_type(first[0][2], r.RecordType.CLUSTER):
+                return first + self._read_from(low + 1, high, timeout, seek=False)
+        # A longer log (up to a day of heartbeats) is anchored on a recent CHECKPOINT instead: replaying it
+        # all would take minutes. The window search falls back to the log start if it holds none.
         last = self._read_from(high - 1, high, timeout)
         end_lat = last[-1][1] if last else 0
         window = max(1, window_ms) * 2
