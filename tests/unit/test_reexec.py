@@ -118,7 +118,7 @@ def test_exec_self_runs_the_same_command_line_in_the_same_process(tmp_path: Path
     script.write_text(
         textwrap.dedent(
             """
-            import os, sys
+            import os, signal, sys
             from kconnect.supervisor import reexec
             if os.environ.get("ROUND") == "2":
                 fd = int(os.environ["LEAK_FD"])
@@ -127,7 +127,8 @@ def test_exec_self_runs_the_same_command_line_in_the_same_process(tmp_path: Path
                     leaked = True
                 except OSError:
                     leaked = False
-                print(f"second {os.getpid()} {sys.argv[1:]} leaked={leaked}", flush=True)
+                usr2 = signal.getsignal(signal.SIGUSR2) is signal.SIG_IGN
+                print(f"second {os.getpid()} {sys.argv[1:]} leaked={leaked} usr2-ignored={usr2}", flush=True)
                 sys.exit(0)
             os.environ["ROUND"] = "2"
             r, w = os.pipe()
@@ -146,4 +147,5 @@ def test_exec_self_runs_the_same_command_line_in_the_same_process(tmp_path: Path
     ).stdout.split("\n")
     first_pid = out[0].split()[1]
     # orig_argv is the command line as started: the placeholder comes back, not what the first round wrote.
-    assert out[1] == f"second {first_pid} ['placeholder'] leaked=False", out
+    # SIGUSR2 is ignored from the exec until the new image's master installs its handler (else it would kill).
+    assert out[1] == f"second {first_pid} ['placeholder'] leaked=False usr2-ignored=True", out

@@ -19,7 +19,7 @@ from kconnect.supervisor.herder import StandaloneHerder
 from kconnect.supervisor.lifecycle import probe_target_for
 from kconnect.supervisor.master import Master
 from kconnect.supervisor.offsets_file import OffsetsFile
-from kconnect.supervisor.reexec import RestartInPlace, exec_self
+from kconnect.supervisor.reexec import RestartInPlace, exec_self, ignore_until_ready
 from kconnect.supervisor.rest.listeners import Listener, plan_rest, rest_argvs
 
 logger = logging.getLogger("kconnect")
@@ -215,6 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_quickstart(argv[1:])
     args = parser.parse_args(argv)
+    ignore_until_ready()  # SIGUSR2 (restart in place) must not kill a worker that is still starting
     try:
         if args.command == "standalone":
             return standalone(args)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import sys
 from typing import NoReturn
 
@@ -51,6 +52,13 @@ def close_on_exec(keep: tuple[int, ...] = (0, 1, 2)) -> int:
     return changed
 
 
+def ignore_until_ready() -> None:
+    """SIGUSR2's default action kills; until the master installs its handler (start-up: Kafka probe, connector
+    validation) a restart request is ignored instead. SIG_IGN survives exec, so set before it this also
+    covers the new image's interpreter start-up."""
+    signal.signal(signal.SIGUSR2, signal.SIG_IGN)
+
+
 def exec_self() -> NoReturn:
     """Replace this process by a fresh run of the same command line (never returns)."""
     executable, argv = command_line()
@@ -64,7 +72,8 @@ def exec_self() -> NoReturn:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
+    ignore_until_ready()
     os.execv(executable, argv)
 
 
-__all__ = ["RestartInPlace", "close_on_exec", "command_line", "exec_self"]
+__all__ = ["RestartInPlace", "close_on_exec", "command_line", "exec_self", "ignore_until_ready"]
