@@ -78,7 +78,9 @@ def test_sigusr2_drains_with_reloading_and_run_asks_for_the_re_exec(
         notify.close()
 
 
-def test_sigterm_during_the_restart_drain_turns_it_into_a_stop(tmp_path: Path) -> None:
+def test_sigterm_during_the_restart_drain_turns_it_into_a_stop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    notify = NotifySocket(str(tmp_path / "notify.sock"))
+    monkeypatch.setenv("NOTIFY_SOCKET", notify.address)
     master = _master(tmp_path)
     master.signals.put(signal.SIGUSR2)
     master._handle_signals()
@@ -90,6 +92,9 @@ def test_sigterm_during_the_restart_drain_turns_it_into_a_stop(tmp_path: Path) -
     assert not master.restart_in_place
     assert master.run() == 0  # a plain stop now: no RestartInPlace
     master.lifecycle.close()
+    lines = [line for n in notify.receive(0.3) for line in n.lines]
+    notify.close()
+    assert [x for x in lines if x in ("RELOADING=1", "STOPPING=1")] == ["RELOADING=1", "STOPPING=1"]
 
 
 def test_close_on_exec_marks_inheritable_descriptors(tmp_path: Path) -> None:

@@ -184,6 +184,7 @@ class Master:
             elif signum in (signal.SIGTERM, signal.SIGINT) and self.restart_in_place:
                 logger.info("Received %s during a restart in place: stopping instead", signal.Signals(signum).name)
                 self.restart_in_place = False
+                self.lifecycle.begin_stop(len(self.children))  # STOPPING=1 after the RELOADING=1
                 self._restart_cancelled()
             elif signum in (signal.SIGTERM, signal.SIGINT):
                 logger.info("Second stop signal: killing remaining processes now")
