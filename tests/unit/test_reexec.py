@@ -154,3 +154,18 @@ def test_exec_self_runs_the_same_command_line_in_the_same_process(tmp_path: Path
     # orig_argv is the command line as started: the placeholder comes back, not what the first round wrote.
     # SIGUSR2 is ignored from the exec until the new image's master installs its handler (else it would kill).
     assert out[1] == f"second {first_pid} ['placeholder'] leaked=False usr2-ignored=True", out
+
+
+def test_a_failed_exec_exits_non_zero_with_a_clear_error(tmp_path: Path) -> None:
+    script = tmp_path / "gone.py"
+    script.write_text(
+        "import logging, sys\n"
+        "from kconnect.supervisor import reexec\n"
+        "logging.basicConfig()\n"
+        "sys.executable = '/nonexistent/python3'  # the interpreter an upgrade removed\n"
+        "reexec.exec_self()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path.cwd()), os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 1
+    assert "Restart in place failed: cannot exec /nonexistent/python3" in done.stderr

@@ -73,7 +73,14 @@ def exec_self() -> NoReturn:
         with contextlib.suppress(Exception):
             stream.flush()
     ignore_until_ready()
-    os.execv(executable, argv)
+    try:
+        os.execv(executable, argv)
+    except OSError as e:
+        # E.g. the interpreter went away with an upgrade that replaced the virtualenv. Exit non-zero: the
+        # service manager (Restart=on-failure) starts ExecStart afresh, and in distributed mode the units are
+        # still parked for this worker id.
+        logger.error("Restart in place failed: cannot exec %s: %s", executable, e)
+        sys.exit(1)
 
 
 __all__ = ["RestartInPlace", "close_on_exec", "command_line", "exec_self", "ignore_until_ready"]
