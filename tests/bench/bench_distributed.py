@@ -3,7 +3,7 @@
 """Distributed-mode timing benchmark: heartbeat round trips and rebalance convergence / task downtime.
 
     python tests/bench/bench_distributed.py [--profile ci|prod|both] [--reps K] [--quick]
-                                            [--latency-seconds S] [--workers N]
+                                            [--latency-seconds S] [--workers N] [--scenarios join,leave,...]
 
 Starts its own Kafka broker (``KafkaBroker``) and N (default 3) ``kconnect distributed`` workers per timing
 profile, creates a FileStreamSource (1 task) and a 6-task FileStreamSink (9 units with the two connector
@@ -19,7 +19,10 @@ instances), then measures:
     report gives the lines/s the sink tasks wrote meanwhile).
 (b) per scenario and repetition: ``join`` (a new worker), ``leave`` (SIGTERM of that worker), ``kill9``
     (SIGKILL of a non-leader supervisor, not restarted: its units move after lease + delay), ``leader-kill``
-    (SIGKILL of the leader as the referee computes it). Convergence = event -> every unit runs exactly once
+    (SIGKILL of the leader as the referee computes it), ``restart`` (SIGUSR2: restart in place of one worker,
+    a different one each repetition; converged once every unit it ran has a new process and all are RUNNING;
+    "moved away" counts units that ended on another worker, which happens when the re-exec and re-join take
+    longer than ``kconnect.coordination.restart.park.ms``). Convergence = event -> every unit runs exactly once
     on a live worker and every live worker's REST status shows both connectors and all tasks RUNNING (for a
     join also: the newcomer holds at least floor(units / workers) units). Task downtime = for each unit
     whose process changed, creation time of the new process - last time the old one was seen alive (units
@@ -278,6 +281,21 @@ def scenario_leave(cluster: Cluster, w: Worker, timeout: float) -> Outcome:
     return out
 
 
+def scenario_restart(cluster: Cluster, w: Worker, timeout: float) -> tuple[Outcome, int]:
+    """SIGUSR2 (restart in place); returns the outcome and how many of its units ended on another worker."""
+    before = cluster.unit_pids()
+    mine = {u: pid for u, (x, pid) in before.items() if x is w}
+    t = time.time()
+    assert w.proc is not None
+    w.proc.send_signal(signal.SIGUSR2)
+    out = watch(cluster, t, lambda pids: all(pids[u][1] != pid for u, pid in mine.items()), timeout)
+    after = cluster.unit_pids()
+    away = sum(1 for u in mine if after[u][0] is not w) + sum(
+        1 for u, (x, _p) in after.items() if u not in mine and x is not before[u][0]
+    )
+    return out, away
+
+
 def scenario_kill(cluster: Cluster, victim: Worker, timeout: float) -> Outcome:
     t = time.time()
     victim.kill9()
@@ -348,18 +366,32 @@ def run_profile(name: str, args: argparse.Namespace, bootstrap: str, work: Path)
 
         skip_kills = args.quick and p.max_delay_ms > QUICK_MAX_DELAY_MS
         results["skipped_kills"] = skip_kills
-        kinds = ["join", "leave"] + ([] if skip_kills else ["kill9", "leader-kill"])
+        chosen = set(args.scenarios.split(","))
+        kinds = [k for k in ("join", "leave", "restart") if k in chosen]
+        kinds += [k for k in ("kill9", "leader-kill") if k in chosen and not skip_kills]
         scen: dict[str, list[Outcome]] = {k: [] for k in kinds}
+        results["moved_away"] = []
         for rep in range(args.reps):
-            out, newcomer = scenario_join(cluster, timeout)
-            scen["join"].append(out)
-            log(f"{name} rep {rep + 1} join: {out.converge_s:.1f} s, {len(out.downtimes_s)} unit(s) moved")
-            out = scenario_leave(cluster, newcomer, timeout)
-            scen["leave"].append(out)
-            log(f"{name} rep {rep + 1} leave: {out.converge_s:.1f} s, {len(out.downtimes_s)} unit(s) moved")
-            if skip_kills:
+            if "join" in kinds:
+                out, newcomer = scenario_join(cluster, timeout)
+                scen["join"].append(out)
+                log(f"{name} rep {rep + 1} join: {out.converge_s:.1f} s, {len(out.downtimes_s)} unit(s) moved")
+                if "leave" in kinds:
+                    out = scenario_leave(cluster, newcomer, timeout)
+                    scen["leave"].append(out)
+                    log(f"{name} rep {rep + 1} leave: {out.converge_s:.1f} s, {len(out.downtimes_s)} unit(s) moved")
+            if "restart" in kinds:
+                live = cluster.live()
+                out, away = scenario_restart(cluster, live[rep % len(live)], timeout)
+                scen["restart"].append(out)
+                results["moved_away"].append(away)
+                log(
+                    f"{name} rep {rep + 1} restart in place: {out.converge_s:.1f} s, {len(out.downtimes_s)} unit(s) "
+                    f"restarted, {away} moved to another worker"
+                )
+            if skip_kills or not {"kill9", "leader-kill"} & set(kinds):
                 continue
-            for kind in ("kill9", "leader-kill"):
+            for kind in [k for k in ("kill9", "leader-kill") if k in kinds]:
                 lead = cluster.leader()
                 victim = lead if kind == "leader-kill" else next(w for w in cluster.live() if w is not lead)
                 out = scenario_kill(cluster, victim, timeout)
@@ -410,6 +442,12 @@ def report(all_results: dict[str, dict[str, Any]], args: argparse.Namespace) -> 
                 f"{name:4s} {kind:11s} reps {len(outs)}  convergence {spread(conv)}  units moved/rep {moved}  "
                 f"downtime {spread(downs)}"
             )
+            if kind == "restart":
+                park = res["profile"].protocol.restart_park_ms
+                print(
+                    f"{'':16s} (restart: units with a new process/rep above; of them on another worker afterwards/rep "
+                    f"{res['moved_away']}; restart park {park} ms)"
+                )
     skipped = [name for name, res in all_results.items() if res.get("skipped_kills")]
     if skipped:
         print(f"\n--quick: kill9 and leader-kill skipped for {', '.join(skipped)} (each takes lease + delay D).")
@@ -422,6 +460,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="skip kill scenarios where D > 60 s (prod: minutes each)")
     ap.add_argument("--latency-seconds", type=float, default=30.0)
     ap.add_argument("--workers", type=int, default=3)
+    ap.add_argument("--scenarios", default="join,leave,restart,kill9,leader-kill", help="comma-separated subset to run")
     ap.add_argument("--work", type=Path, default=None)
     args = ap.parse_args(argv)
 

@@ -11,6 +11,7 @@ import os
 import re
 import signal
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,94 @@ def test_abstract_notify_socket_gets_ready(tmp_path: Path, kafka_broker: KafkaBr
         notify.close()
     assert any("STOPPING=1" in n.lines for n in notify.received)
     assert not any("WATCHDOG=1" in n.lines for n in notify.received)  # no WATCHDOG_USEC, no pings
+
+
+def _topic_values(broker: KafkaBroker, topic: str, expected: int, timeout: float = 60) -> list[str]:
+    """Every value in ``topic`` once ``expected`` arrived and another second brought nothing new."""
+    from confluent_kafka import Consumer
+
+    consumer = Consumer(
+        {
+            "bootstrap.servers": broker.bootstrap_servers,
+            "group.id": f"check-{time.time_ns()}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.subscribe([topic])
+    out: list[str] = []
+    deadline = time.monotonic() + timeout
+    quiet_until: float | None = None
+    try:
+        while time.monotonic() < deadline:
+            batch = [m for m in consumer.consume(1000, 0.5) if m.error() is None]
+            out.extend((m.value() or b"").decode() for m in batch)
+            if batch:
+                quiet_until = None
+            if len(out) >= expected:
+                quiet_until = quiet_until or time.monotonic() + 1.0
+                if time.monotonic() >= quiet_until:
+                    break
+    finally:
+        consumer.close()
+    return out
+
+
+def test_sigusr2_restarts_in_place_reloading_then_ready_again(
+    tmp_path: Path, kafka_broker: KafkaBroker, unique_topic: str
+) -> None:
+    """Standalone restart in place: RELOADING=1, graceful stop (source offsets saved), re-exec of the same
+    command line in the same process (the connector directory is read again: a file added meanwhile starts),
+    READY=1 again from the same pid. Every source line reaches Kafka exactly once across the restart."""
+    kafka_broker.create_topic(unique_topic, partitions=1)
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text("".join(f"a-{i}\n" for i in range(100)))
+    second.write_text("".join(f"b-{i}\n" for i in range(30)))
+    connectors = tmp_path / "connectors"
+    connectors.mkdir()
+    _file_source_props(connectors / "a.properties", "a", first, unique_topic)
+    notify = NotifySocket(str(tmp_path / "notify.sock"))
+    worker = Worker(
+        tmp_path, kafka_broker.bootstrap_servers, env={"NOTIFY_SOCKET": notify.address, "WATCHDOG_USEC": "4000000"}
+    )
+    try:
+        worker.start(str(connectors), wait=False)
+        assert worker.proc is not None
+        pid = worker.proc.pid
+        notify.wait_for("READY=1", 120)
+        assert len(_topic_values(kafka_broker, unique_topic, 100)) == 100
+        (task_pid,) = worker.task_pids("a", "source_task")
+        time.sleep(1.0)  # offset.flush.interval.ms = 500: the source's position is flushed
+        _file_source_props(connectors / "b.properties", "b", second, unique_topic)  # read at the re-exec
+
+        os.kill(pid, signal.SIGUSR2)
+        reloading = notify.wait_for("RELOADING=1", 30)
+        assert reloading.pid == pid
+        assert any(line.startswith("MONOTONIC_USEC=") for line in reloading.lines), reloading
+        ready = notify.wait_for("READY=1", 120)
+        assert ready.pid == pid  # the same process: systemd's main PID does not change
+        assert worker.proc.poll() is None
+        assert worker.rest.get("/health")["status"] == "healthy"
+        assert sorted(worker.rest.get("/connectors")) == ["a", "b"]
+        wait_for(lambda: len(worker.task_pids(None, "source_task")) == 2, 30, "both source tasks running")
+        assert task_pid not in worker.task_pids("a", "source_task")
+        with first.open("a") as f:
+            f.write("".join(f"a-{i}\n" for i in range(100, 120)))
+        values = _topic_values(kafka_broker, unique_topic, 150)
+        assert sorted(values) == sorted([f"a-{i}" for i in range(120)] + [f"b-{i}" for i in range(30)])
+        assert worker.log_tail(400).count("Restarting in place: exec") == 1
+    finally:
+        assert worker.stop() == 0, worker.log_tail()
+        notify.receive(0.5)
+        notify.close()
+    kinds = [
+        line
+        for n in notify.received
+        for line in n.lines
+        if line in ("READY=1", "RELOADING=1", "STOPPING=1") and n.pid == pid
+    ]
+    assert kinds == ["READY=1", "RELOADING=1", "READY=1", "STOPPING=1"], kinds
+    assert {n.pid for n in notify.received} == {pid}
 
 
 _PRIORITY = re.compile(r"^<([0-7])>")

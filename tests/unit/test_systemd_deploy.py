@@ -53,6 +53,8 @@ def test_unit_as_installed_by_the_documented_commands_passes_systemd_analyze_ver
         (root / host_dir).mkdir(parents=True)  # what any systemd host has before the install
     # The host's own units (sysinit.target, ...) that verify resolves the unit's dependencies against.
     shutil.copytree("/usr/lib/systemd/system", root / "usr/lib/systemd/system", symlinks=True)
+    (root / "bin").mkdir()
+    shutil.copy2("/bin/kill", root / "bin/kill")  # ExecReload='s binary, part of every host (procps/util-linux)
     commands = documented_install_commands()
     ran = []
     verify = None

@@ -191,6 +191,27 @@ def test_v2_delegated_subtree_gets_controllers_and_limit_files(tmp_path: Path) -
     assert backend.oom_killed("1-c-0")
 
 
+def test_v2_after_a_restart_in_place_uses_the_delegated_group_again(tmp_path: Path) -> None:
+    """SIGUSR2 re-exec: the supervisor now sits in its own ``supervisor`` leaf; it must not nest another one."""
+    group = tmp_path / "kconnect.service"
+    group.mkdir()
+    (group / "cgroup.controllers").write_text("cpuset cpu io memory pids\n")
+    (group / "cgroup.subtree_control").write_text("")
+    (group / "cgroup.type").write_text("domain\n")
+    (group / "cgroup.procs").write_text(f"{os.getpid()}\n")
+    limits._try_v2(CgroupLayout(v2_dir=str(group)), "kconnect-first")
+    leaf = group / "supervisor"
+    (leaf / "cgroup.controllers").write_text("cpu memory\n")  # what the kernel shows in the leaf
+    (leaf / "cgroup.subtree_control").write_text("")
+    (leaf / "cgroup.type").write_text("domain\n")
+    (group / "cgroup.procs").write_text("")  # the supervisor lives in the leaf now
+    backend = limits._try_v2(CgroupLayout(v2_dir=str(leaf)), "kconnect-again")
+    assert backend.mechanism == CGROUP_V2
+    assert (group / "kconnect-again" / "cgroup.subtree_control").read_text() == "+memory +cpu"
+    assert not (leaf / "supervisor").exists()
+    assert not (leaf / "kconnect-again").exists()
+
+
 def test_v2_without_the_memory_controller_is_not_used(tmp_path: Path) -> None:
     (tmp_path / "cgroup.controllers").write_text("hugetlb\n")
     with pytest.raises(OSError, match="memory controller"):

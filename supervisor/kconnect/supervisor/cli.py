@@ -19,6 +19,7 @@ from kconnect.supervisor.herder import StandaloneHerder
 from kconnect.supervisor.lifecycle import probe_target_for
 from kconnect.supervisor.master import Master
 from kconnect.supervisor.offsets_file import OffsetsFile
+from kconnect.supervisor.reexec import RestartInPlace, exec_self, ignore_until_ready
 from kconnect.supervisor.rest.listeners import Listener, plan_rest, rest_argvs
 
 logger = logging.getLogger("kconnect")
@@ -214,10 +215,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_quickstart(argv[1:])
     args = parser.parse_args(argv)
-    if args.command == "standalone":
-        return standalone(args)
-    if args.command == "distributed":
-        return distributed(args)
+    ignore_until_ready()  # SIGUSR2 (restart in place) must not kill a worker that is still starting
+    try:
+        if args.command == "standalone":
+            return standalone(args)
+        if args.command == "distributed":
+            return distributed(args)
+    except RestartInPlace:  # SIGUSR2: stopped gracefully and cleaned up; run the same command line again
+        exec_self()
     parser.error(f"unknown command {args.command}")
     return 2
 

@@ -169,11 +169,16 @@ class ServiceLifecycle:
         self.notifier.ready("Worker started; REST API answers")
         self.last_status_at = time.monotonic()
 
-    def begin_stop(self, children: int) -> None:
+    def begin_stop(self, children: int, restarting: bool = False) -> None:
+        """The drain starts: STOPPING=1, or RELOADING=1 for a restart in place (SIGUSR2) - the process
+        re-executes itself under the same main PID and its new image sends READY=1 again."""
         self.stopping = True
         if self.probe is not None:
             self.probe.finish(False)
-        self.notifier.stopping(f"Draining {children} process(es)")
+        if restarting:
+            self.notifier.reloading(f"Restarting in place: draining {children} process(es)")
+        else:
+            self.notifier.stopping(f"Draining {children} process(es)")
 
     def close(self) -> None:
         if self.probe is not None:

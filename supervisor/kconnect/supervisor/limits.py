@@ -288,6 +288,16 @@ def read_keyed_single(path: str) -> int:
 # --- detection --------------------------------------------------------------------------------------
 
 
+SUPERVISOR_LEAF = "supervisor"  # the v2 leaf the supervisor moves itself into (no processes in inner nodes)
+
+
+def _read_or_empty(directory: str, name: str) -> str:
+    try:
+        return _read(os.path.join(directory, name))
+    except OSError:
+        return ""
+
+
 def _make_parent(group_dir: str, name: str) -> str:
     parent = os.path.join(group_dir, name)
     with contextlib.suppress(FileExistsError):  # a second Master in one process (tests) shares it
@@ -316,6 +326,11 @@ def _try_v2(layout: CgroupLayout, parent_name: str) -> _Backend:
     if layout.v2_dir is None:
         raise OSError("no cgroup v2 group")
     group = layout.v2_dir
+    above = os.path.dirname(group)
+    if os.path.basename(group) == SUPERVISOR_LEAF and "memory" in _read_or_empty(above, "cgroup.subtree_control"):
+        # A restart in place (SIGUSR2 re-exec) finds the supervisor in the leaf it moved itself into before:
+        # the delegated group is the one above, set up already (else every re-exec would nest one level more).
+        group = above
     if "memory" not in _read(os.path.join(group, "cgroup.controllers")).split():
         raise OSError(f"the memory controller is not available in {group}")
     if not os.access(group, os.W_OK):
@@ -328,7 +343,7 @@ def _try_v2(layout: CgroupLayout, parent_name: str) -> _Backend:
         # supervisor moves itself into a leaf first (systemd's Delegate=yes pattern).
         is_root = not os.path.exists(os.path.join(group, "cgroup.type"))  # the root may hold processes
         if not is_root and _read(os.path.join(group, "cgroup.procs")).split():
-            leaf = os.path.join(group, "supervisor")
+            leaf = os.path.join(group, SUPERVISOR_LEAF)
             with contextlib.suppress(FileExistsError):
                 os.mkdir(leaf)
             _write(os.path.join(leaf, "cgroup.procs"), "0")

@@ -55,6 +55,7 @@ from kconnect.supervisor.limits import TaskLimiter
 from kconnect.supervisor.metrics_book import MetricsBook
 from kconnect.supervisor.offsets_file import OffsetsFile
 from kconnect.supervisor.operations import Operations
+from kconnect.supervisor.reexec import RestartInPlace
 from kconnect.supervisor.sdnotify import strip_systemd_env
 from kconnect.workers.logformat import about
 from kconnect.workers.worker_config import RestartPolicy
@@ -99,6 +100,7 @@ class Master:
         self.selector = selectors.DefaultSelector()
         self.signals: queue.SimpleQueue[int] = queue.SimpleQueue()
         self.stopping_since: float | None = None
+        self.restart_in_place = False  # SIGUSR2: after the graceful stop, run() raises RestartInPlace
         self.exit_code = 0
         self.rest_children: dict[int, Child] = {}  # index in rest_argv -> its running process
         self.rest_restart_at: dict[int, float] = {}
@@ -121,7 +123,7 @@ class Master:
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
         signal.set_wakeup_fd(self._wake_w)
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD, signal.SIGHUP):
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD, signal.SIGHUP, signal.SIGUSR2):
             signal.signal(sig, self._enqueue_signal)
         self.selector.register(self._wake_r, selectors.EVENT_READ, self._drain_wakeup)
 
@@ -164,6 +166,8 @@ class Master:
             self.config_reloads.fire_due()
             self._reconcile()
         self._cleanup()
+        if self.restart_in_place:
+            raise RestartInPlace  # cli.main re-executes once the callers' finally blocks have run
         return self.exit_code
 
     def _handle_signals(self) -> None:
@@ -172,14 +176,33 @@ class Master:
                 signum = self.signals.get_nowait()
             except queue.Empty:
                 return
-            if signum in (signal.SIGTERM, signal.SIGINT) and self.stopping_since is None:
+            if signum == signal.SIGUSR2:
+                self._restart_signal()
+            elif signum in (signal.SIGTERM, signal.SIGINT) and self.stopping_since is None:
                 logger.info("Received %s: stopping gracefully", signal.Signals(signum).name)
                 self._begin_stop()
+            elif signum in (signal.SIGTERM, signal.SIGINT) and self.restart_in_place:
+                logger.info("Received %s during a restart in place: stopping instead", signal.Signals(signum).name)
+                self.restart_in_place = False
+                self.lifecycle.begin_stop(len(self.children))  # STOPPING=1 after the RELOADING=1
+                self._restart_cancelled()
             elif signum in (signal.SIGTERM, signal.SIGINT):
                 logger.info("Second stop signal: killing remaining processes now")
                 for child in list(self.children.values()):
                     child.kill()
             # SIGCHLD needs nothing here: _reap runs every pass. SIGHUP: reserved for reload.
+
+    def _restart_signal(self) -> None:
+        """SIGUSR2: restart in place - the graceful stop of SIGTERM, then a re-exec (reexec.py)."""
+        if self.stopping_since is not None:
+            logger.info("Received SIGUSR2 while stopping: ignored")
+            return
+        logger.info("Received SIGUSR2: restarting in place (graceful stop, then re-exec)")
+        self.restart_in_place = True
+        self._begin_stop()
+
+    def _restart_cancelled(self) -> None:
+        """A stop signal arrived during a restart's drain: the drain goes on, no re-exec follows."""
 
     # --- the one place that reaps ---------------------------------------------------------------
     def _reap(self) -> None:
@@ -672,7 +695,7 @@ class Master:
 
     def _begin_stop(self) -> None:
         self.stopping_since = time.monotonic()
-        self.lifecycle.begin_stop(len(self.children))
+        self.lifecycle.begin_stop(len(self.children), restarting=self.restart_in_place)
         for child in list(self.children.values()):
             if child.role == ROLE_REST:
                 child.signal(signal.SIGTERM)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import time
 from collections.abc import Mapping, MutableMapping
 
 # What systemd hands the main process; children must not inherit it (gunicorn, for one, sends its
@@ -80,6 +81,12 @@ class Notifier:
 
     def stopping(self, status: str | None = None) -> bool:
         return self.notify("STOPPING=1", *([f"STATUS={status}"] if status else []))
+
+    def reloading(self, status: str | None = None) -> bool:
+        """RELOADING=1 before a restart in place; READY=1 follows from the new image. systemd 253+ needs
+        MONOTONIC_USEC= beside it to tell this reload from an earlier one (Type=notify-reload)."""
+        usec = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1_000
+        return self.notify("RELOADING=1", f"MONOTONIC_USEC={usec}", *([f"STATUS={status}"] if status else []))
 
     def watchdog(self) -> bool:
         return self.notify("WATCHDOG=1")

@@ -385,10 +385,16 @@ class Coordinator:
                 self.link.send({"type": p.WRITE_DONE, "id": msg["id"], "status": 500, "body": str(e)})
         elif kind == "set_log_level":  # PUT /admin/loggers reaches the coordinator too
             logging.getLogger(msg.get("logger") or None).setLevel(msg["level"])
-        elif kind == p.LEAVE and not self.leaving:
+        elif kind == p.LEAVE:
+            # shutdown (SIGTERM): the units move at once; restart (SIGUSR2, same worker id back within
+            # restart.park.ms): they stay parked for this worker. A later shutdown overrides a restart that
+            # has not written its LEAVE yet.
+            mode = r.LeaveMode(msg.get("mode") or r.LeaveMode.SHUTDOWN)
+            if self.core.left or self.core.leaving is mode:
+                return
             self.leaving = True
-            logger.info("Leaving the cluster: stopping this worker's units first")
-            self._run(self.core.leave(r.LeaveMode.SHUTDOWN, now))
+            logger.info("Leaving the cluster (%s): stopping this worker's units first", mode.value)
+            self._run(self.core.leave(mode, now))
 
     def _write_status(self, connector: str, task: int, state: str, trace: str | None) -> None:
         config = self.snap.connector_configs.get(connector)

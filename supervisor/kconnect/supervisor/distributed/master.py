@@ -32,6 +32,7 @@ from kconnect.supervisor.children import (
     describe_exit,
     spawn_worker_child,
 )
+from kconnect.supervisor.coordination import records as r
 from kconnect.supervisor.distributed import protocol as p
 from kconnect.supervisor.distributed.herder import DistributedHerder
 from kconnect.supervisor.herder import PAUSED, RUNNING, TARGET_PAUSED, TARGET_STOPPED
@@ -516,7 +517,7 @@ class DistributedMaster(Master):
     # --- graceful stop: leave the cluster first ------------------------------------------------------
     def _begin_stop(self) -> None:
         self.stopping_since = time.monotonic()
-        self.lifecycle.begin_stop(len(self.children))
+        self.lifecycle.begin_stop(len(self.children), restarting=self.restart_in_place)
         self.leaving = True
         for child in list(self.children.values()):
             if child.role == ROLE_REST:
@@ -525,12 +526,21 @@ class DistributedMaster(Master):
                 child.kill_at = time.monotonic() + self.shutdown_timeout_s
         if self.coordinator is not None and self.coordinator_ready:
             # The coordinator stops our units (stop_unit), waits for their exits, writes LEAVE and exits.
-            self.to_coordinator({"type": p.LEAVE})
+            # A restart in place (SIGUSR2) returns under the same worker id: LEAVE(restart) parks the units
+            # for it (sticky return); a stop moves them at once (LEAVE(shutdown)).
+            self.to_coordinator({"type": p.LEAVE, "mode": self._leave_mode()})
             self.coordinator.kill_at = time.monotonic() + 2 * self.shutdown_timeout_s + 5.0
         else:
             for child in list(self.children.values()):
                 if child.role != ROLE_REST:
                     self.stop_child(child)
+
+    def _leave_mode(self) -> str:
+        return r.LeaveMode.RESTART.value if self.restart_in_place else r.LeaveMode.SHUTDOWN.value
+
+    def _restart_cancelled(self) -> None:
+        # Not left yet: the coordinator writes LEAVE(shutdown) instead, so the units move at once.
+        self.to_coordinator({"type": p.LEAVE, "mode": self._leave_mode()})
 
     def _stop_progress(self) -> bool:
         if self.coordinator is None:
