@@ -694,6 +694,13 @@ class Master:
         return summarize(states, len(self.herder.connectors), len(self.children), self.stopping_since is not None)
 
     def _begin_stop(self) -> None:
+        self._announce_stop_and_stop_rest()
+        for child in list(self.children.values()):
+            if child.role != ROLE_REST:
+                self.stop_child(child)
+
+    def _announce_stop_and_stop_rest(self) -> None:
+        """The part of a graceful stop every mode shares: tell systemd, stop serving REST."""
         self.stopping_since = time.monotonic()
         self.lifecycle.begin_stop(len(self.children), restarting=self.restart_in_place)
         for child in list(self.children.values()):
@@ -701,8 +708,6 @@ class Master:
                 child.signal(signal.SIGTERM)
                 child.stopping = True
                 child.kill_at = time.monotonic() + self.shutdown_timeout_s
-            else:
-                self.stop_child(child)
 
     def _stop_progress(self) -> bool:
         """Graceful stop: tasks drain and commit; past the timeout the rest is killed."""
@@ -722,8 +727,11 @@ class Master:
         return False
 
     def _cleanup(self) -> None:
+        self._release_host_resources()
+        self.offsets.save()  # standalone's offsets file (distributed mode keeps offsets in Kafka)
+
+    def _release_host_resources(self) -> None:
         self.limits.close()
         self.lifecycle.close()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.control_path)
-        self.offsets.save()

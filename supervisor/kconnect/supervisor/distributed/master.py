@@ -14,7 +14,6 @@ policy as in standalone; only a unit that the coordinator stopped is reported ba
 from __future__ import annotations
 
 import logging
-import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -93,6 +92,10 @@ class DistributedMaster(Master):
         self.write_ids = 0
         self.write_waiters: dict[int, Callable[[int, Any], None]] = {}
         self.reported_topics: dict[int, set[str]] = {}  # task pid -> topics written to the status topic
+        from kconnect.workers.worker_config import WorkerConfig
+
+        # parsed once with the distributed definition (defaults, validation) rather than read raw
+        self.worker_config = WorkerConfig.from_props(self.worker_props, "distributed", log=False)
         from kconnect.supervisor.distributed.operations import DistributedOperations
 
         self.ops = DistributedOperations(self)
@@ -377,7 +380,7 @@ class DistributedMaster(Master):
                     run.connector_config,
                     name,
                     task,
-                    offset_flush_interval_ms=int(self.worker_props.get("offset.flush.interval.ms") or 60000),
+                    offset_flush_interval_ms=self.worker_config.offset_flush_interval_ms,
                 )
                 if eos is not None:  # KIP-618: the task writes records and offsets in transactions
                     bootstrap["exactly_once"] = eos.to_boot()
@@ -516,14 +519,8 @@ class DistributedMaster(Master):
 
     # --- graceful stop: leave the cluster first ------------------------------------------------------
     def _begin_stop(self) -> None:
-        self.stopping_since = time.monotonic()
-        self.lifecycle.begin_stop(len(self.children), restarting=self.restart_in_place)
+        self._announce_stop_and_stop_rest()
         self.leaving = True
-        for child in list(self.children.values()):
-            if child.role == ROLE_REST:
-                child.signal(signal.SIGTERM)
-                child.stopping = True
-                child.kill_at = time.monotonic() + self.shutdown_timeout_s
         if self.coordinator is not None and self.coordinator_ready:
             # The coordinator stops our units (stop_unit), waits for their exits, writes LEAVE and exits.
             # A restart in place (SIGUSR2) returns under the same worker id: LEAVE(restart) parks the units
@@ -550,10 +547,4 @@ class DistributedMaster(Master):
         return super()._stop_progress()
 
     def _cleanup(self) -> None:
-        self.limits.close()
-        self.lifecycle.close()
-        import contextlib
-        import os
-
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.control_path)
+        self._release_host_resources()  # no offsets file to save: offsets live in the offsets topic
