@@ -10,6 +10,8 @@ that every unit runs at the end. Measured times and moves are printed (``pytest 
 from __future__ import annotations
 
 import math
+import os
+import signal
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,9 +21,12 @@ from pathlib import Path
 import pytest
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
+from kconnect.supervisor.coordination import records as r
+from kconnect.supervisor.coordination import referee as ref
 from kconnect.supervisor.devbroker.broker import KafkaBroker
 from tests.integration.test_distributed import timing_profile
 from tests.support import witness
+from tests.support.coordtail import CoordinationTail, Seen
 from tests.support.worker import Worker, wait_for
 
 PARTITIONS = 4
@@ -79,13 +84,30 @@ class Cluster:
         assert status == 201, (status, through.log_tail())
         self.connectors[name] = tasks
 
-    def placement(self) -> dict[str, tuple[int, int]] | None:
+    @property
+    def coordination_topic(self) -> str:
+        return f"{self.group}-configs-coordination"
+
+    def tail(self) -> CoordinationTail:
+        tail = CoordinationTail(self.broker.bootstrap_servers, self.coordination_topic)
+        tail.catch_up()
+        return tail
+
+    def index_of(self, worker_id: str) -> int:
+        return next(i for i, w in enumerate(self.workers) if worker_id.endswith(f":{w.port}"))
+
+    def placement(self, away: int | None = None) -> dict[str, tuple[int, int]] | None:
         """unit -> (worker index, pid) when every unit has exactly one live process and every live worker
-        reports every connector and task RUNNING; None otherwise."""
+        reports every connector and task RUNNING; None otherwise. ``away``: a worker that is frozen or cut
+        off (not asked, and it must run nothing)."""
         now = witness.running(witness.lives(self.witness_dir, self.watch), self.units)
         if now is None:
             return None
+        if away is not None and any(self.worker_of(life.ppid) == away for life in now.values()):
+            return None
         for w in self.live():
+            if away is not None and w is self.workers[away]:
+                continue
             for name, tasks in self.connectors.items():
                 status, body = w.rest.call("GET", f"/connectors/{name}/status")
                 if status != 200 or body["connector"]["state"] != "RUNNING" or len(body["tasks"]) != tasks:
@@ -95,8 +117,23 @@ class Cluster:
         return {u: (self.worker_of(life.ppid), life.pid) for u, life in now.items()}
 
     def settled(self, what: str, timeout: float = 120) -> dict[str, tuple[int, int]]:
-        placed: dict[str, tuple[int, int]] = wait_for(self.placement, timeout, what)
+        try:
+            placed: dict[str, tuple[int, int]] = wait_for(self.placement, timeout, what)
+        except AssertionError as e:
+            raise AssertionError(f"{e}\n{self.describe()}") from None
         return placed
+
+    def describe(self) -> str:
+        """What a failed wait saw: live witness processes by worker, and each live worker's statuses."""
+        lines = []
+        for unit, group in sorted(witness.lives(self.witness_dir, self.watch).items()):
+            alive = [(self.worker_of(life.ppid), life.pid) for life in group if life.end is None]
+            lines.append(f"  {unit}: live (worker, pid) {alive}")
+        for i, w in enumerate(self.workers):
+            if w in self.live():
+                for name in self.connectors:
+                    lines.append(f"  worker {i} {name}: {w.rest.call('GET', f'/connectors/{name}/status')}")
+        return "\n".join(lines)
 
     def judge(self) -> None:
         """Zero overlaps, from lifetimes and from the records in Kafka; every running task has written."""
@@ -304,4 +341,132 @@ def test_cold_start_of_the_whole_cluster(cluster: Cluster) -> None:
         w.wait_ready(timeout=90)
     cluster.settled("every unit running after the cold start", timeout=180)
     print(f"[scenarios] cold start of {len(members)} workers: every unit running after {time.monotonic() - t2:.1f} s")
+    cluster.judge()
+
+
+def _coordinator_pid(worker: Worker) -> int:
+    pids = worker.task_pids(role="coordinator")
+    assert len(pids) == 1, pids
+    return pids[0]
+
+
+def _death(cluster: Cluster, pid: int) -> float:
+    """When the witness process ``pid`` died (its exit line, or first seen dead), wall-clock seconds."""
+    for group in witness.lives(cluster.witness_dir, cluster.watch).values():
+        for life in group:
+            if life.pid == pid and life.end is not None:
+                return life.end
+    raise AssertionError(f"pid {pid} is not dead")
+
+
+def _downtimes(cluster: Cluster, before: dict[str, tuple[int, int]]) -> dict[str, float]:
+    """Per unit whose process changed: start of its newest process - end of the process it had in ``before``."""
+    by_unit = witness.lives(cluster.witness_dir, cluster.watch)
+    out = {}
+    for unit, (_, pid) in before.items():
+        old = next(life for life in by_unit[unit] if life.pid == pid)
+        new = by_unit[unit][-1]
+        if new.pid != pid and old.end is not None:
+            out[unit] = round(new.start - old.end, 1)
+    return out
+
+
+def test_frozen_leader_in_the_middle_of_a_revoke_wave(cluster: Cluster) -> None:
+    """A worker joins; right after the leader wrote the ASSIGNMENT that starts the revocation wave, the
+    leader's supervisor and coordinator are frozen (SIGSTOP) for longer than lease + delay. Its unit processes
+    must die by their kernel deadline before their lease ends in broker time (nobody can signal them: their
+    supervisor is frozen), another worker must take the lead and finish the wave, every unit must run exactly
+    once meanwhile, and the thawed worker must fence itself (its epoch expired) and rejoin with a new epoch."""
+    before = cluster.settled("a settled cluster")
+    tail = cluster.tail()
+    lead = tail.leader()
+    assert lead is not None
+    frozen = cluster.index_of(lead.worker_id)
+    lost = {u: pid for u, (i, pid) in before.items() if i == frozen}
+    assert lost, "the leader runs no unit"
+    leader_worker = cluster.workers[frozen]
+    assert leader_worker.proc is not None
+    pids = [_coordinator_pid(leader_worker), leader_worker.proc.pid]
+
+    def revoke_by_leader(seen: Seen) -> bool:
+        rec = seen.record
+        return (
+            isinstance(rec, r.AssignmentRecord)
+            and rec.epoch == lead.epoch
+            and bool(rec.revokes)
+            and seen.outcome.startswith("assignment:")
+            and not seen.outcome.startswith("assignment:0/")
+        )
+
+    newcomer = cluster.add().start(wait=False)  # the join makes the leader revoke units for the newcomer
+    wave = tail.until(revoke_by_leader, 90, "the leader's revocation ASSIGNMENT")
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    frozen_at = time.time()
+    try:
+        # Nobody can signal them: the kernel timer armed from the lease deadline kills the leader's units.
+        wait_for(lambda: all(not witness._alive(pid) for pid in lost.values()), 60, "the frozen leader's units to die")
+        newcomer.wait_ready(timeout=90)
+        new_lead = tail.until(
+            lambda s: (m := ref.leader(s.state)) is not None and m.epoch != lead.epoch,
+            60,
+            "another leader",
+            since=wave.offset,
+        )
+        assert lead.epoch in tail.ended, "the lead moved while the frozen epoch was still LIVE"
+        ended, _ = tail.ended[lead.epoch]
+        first_assignment = tail.until(
+            lambda s: (
+                isinstance(s.record, r.AssignmentRecord)
+                and s.record.epoch != lead.epoch
+                and s.outcome.startswith("assignment:")
+                and not s.outcome.startswith("assignment:0/")
+            ),
+            60,
+            "an ASSIGNMENT accepted from the new leader",
+            since=wave.offset,
+        )
+        away = wait_for(lambda: cluster.placement(away=frozen), 90, "every unit running without the frozen leader")
+    finally:
+        for pid in reversed(pids):
+            os.kill(pid, signal.SIGCONT)
+    thawed_at = time.time()
+    deaths = {u: _death(cluster, pid) for u, pid in lost.items()}
+    # Self-fenced: died while the supervisor was frozen, before the lease ended in broker time. A unit of the
+    # leader that its own wave revoked may have got its SIGTERM just before the freeze.
+    assert isinstance(wave.record, r.AssignmentRecord)
+    revoked = {f"{rv.unit[0]}.{rv.unit[1]}" for rv in wave.record.revokes}
+    assert all(frozen_at < d < thawed_at for u, d in deaths.items() if u not in revoked), (frozen_at, deaths)
+    assert all(d * 1000 < ended.lease_end for d in deaths.values()), (deaths, ended)
+    assert ended.status in ("EXPIRED", "EXPELLED"), ended
+    by_unit = witness.lives(cluster.witness_dir, cluster.watch)
+    for unit, pid in lost.items():
+        successor = next(life for life in by_unit[unit] if life.start > deaths[unit])
+        assert successor.pid != pid
+        assert cluster.worker_of(successor.ppid) != frozen
+    assert away is not None
+
+    # Thawed: the worker finds its epoch gone, fences and rejoins with a new epoch; the cluster settles.
+    frozen_id = lead.worker_id
+    rejoin = tail.until(
+        lambda s: any(m.worker_id == frozen_id and m.epoch > lead.epoch for m in ref.live_members(s.state)),
+        90,
+        "the thawed worker's new epoch",
+        since=wave.offset,
+    )
+    after = cluster.settled("a settled cluster after the thaw")
+    for unit, (i, pid) in after.items():
+        if i == frozen:  # started by the thawed worker: only under its new epoch
+            life = next(x for x in witness.lives(cluster.witness_dir, cluster.watch)[unit] if x.pid == pid)
+            assert life.start * 1000 >= rejoin.lat, (unit, life, rejoin.lat)
+    downtime = _downtimes(cluster, before)
+    print(
+        f"\n[scenarios] frozen leader (epoch {lead.epoch}) after its revoke at offset {wave.offset}: its "
+        f"{len(lost)} unit(s) died {min(deaths.values()) - frozen_at:.1f}-{max(deaths.values()) - frozen_at:.1f} s "
+        f"after the freeze, {(ended.lease_end / 1000 - max(deaths.values())):.1f} s before its lease ended; "
+        f"new leader after {(new_lead.lat - wave.lat) / 1000:.1f} s (broker time), its first ASSIGNMENT after "
+        f"{(first_assignment.lat - wave.lat) / 1000:.1f} s; frozen {thawed_at - frozen_at:.1f} s; rejoined "
+        f"{rejoin.lat / 1000 - thawed_at:.1f} s after the thaw; downtime per moved unit {downtime}"
+    )
+    tail.close()
     cluster.judge()
