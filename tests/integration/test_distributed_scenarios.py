@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import os
 import signal
+import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -23,7 +24,9 @@ from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-def
 
 from kconnect.supervisor.coordination import records as r
 from kconnect.supervisor.coordination import referee as ref
+from kconnect.supervisor.devbroker import jars
 from kconnect.supervisor.devbroker.broker import KafkaBroker
+from kconnect.supervisor.distributed.coordinator import coordination_client_id
 from tests.integration.test_distributed import timing_profile
 from tests.support import witness
 from tests.support.coordtail import CoordinationTail, Seen
@@ -467,6 +470,118 @@ def test_frozen_leader_in_the_middle_of_a_revoke_wave(cluster: Cluster) -> None:
         f"new leader after {(new_lead.lat - wave.lat) / 1000:.1f} s (broker time), its first ASSIGNMENT after "
         f"{(first_assignment.lat - wave.lat) / 1000:.1f} s; frozen {thawed_at - frozen_at:.1f} s; rejoined "
         f"{rejoin.lat / 1000 - thawed_at:.1f} s after the thaw; downtime per moved unit {downtime}"
+    )
+    tail.close()
+    cluster.judge()
+
+
+def _fetch_quota(broker: KafkaBroker, client_id: str, bytes_per_s: int | None) -> None:
+    """Sets (or removes) the consumer_byte_rate quota of one client.id with Kafka's own tool (kafka-configs)."""
+    change = (
+        ["--delete-config", "consumer_byte_rate"]
+        if bytes_per_s is None
+        else ["--add-config", f"consumer_byte_rate={bytes_per_s}"]
+    )
+    done = subprocess.run(
+        [
+            jars.java_executable(),
+            "-Xmx128m",
+            "-cp",
+            jars.classpath(),
+            "kafka.admin.ConfigCommand",
+            "--bootstrap-server",
+            broker.bootstrap_servers,
+            "--alter",
+            *change,
+            "--entity-type",
+            "clients",
+            "--entity-name",
+            client_id,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_worker_that_can_write_but_not_read(cluster: Cluster) -> None:
+    """A broker fetch quota of 1 byte/s on one worker's coordination consumer (its client.id only) makes it
+    read-blind while its producer keeps appending heartbeats. Its own heartbeats are never read back, so its
+    lease is not renewed: its unit processes die by their kernel deadline before the lease ends in broker
+    time, the referee no longer counts its heartbeats (read-progress rule) and ends its epoch, its units run
+    elsewhere after the delay. With the quota removed it reads again, fences (epoch gone) and rejoins."""
+    before = cluster.settled("a settled cluster")
+    tail = cluster.tail()
+    lead = tail.leader()
+    assert lead is not None
+    members = {cluster.index_of(m.worker_id): m for m in ref.live_members(tail.state)}
+    blind = next(
+        i for i, m in sorted(members.items()) if m.epoch != lead.epoch and any(k == i for k, _ in before.values())
+    )
+    member = members[blind]
+    lost = {u: pid for u, (i, pid) in before.items() if i == blind}
+    client_id = coordination_client_id(f"{cluster.group}-", member.worker_id)
+    mark = tail.state.applied
+    _fetch_quota(cluster.broker, client_id, 1)
+    quota_at = time.time()
+    try:
+        wait_for(lambda: all(not witness._alive(pid) for pid in lost.values()), 60, "the blind worker's units to die")
+        gone = tail.until(
+            lambda s: (m := s.state.members.get(member.epoch)) is None or m.status != ref.Status.LIVE,
+            60,
+            "the blind worker's epoch to end",
+            since=mark,
+        )
+        ended, _ = tail.ended[member.epoch]
+        away = wait_for(lambda: cluster.placement(away=blind), 90, "every unit running without the blind worker")
+        # It kept writing: heartbeats appended after its epoch ended, still claiming to have read only up to
+        # a record before that end (it read nothing since).
+        written = tail.until(
+            lambda s: isinstance(s.record, r.HeartbeatRecord) and s.record.epoch == member.epoch,
+            30,
+            "a heartbeat of the blind worker after its epoch ended",
+            since=gone.offset,
+        )
+        blind_heartbeats = [
+            s
+            for s in tail.seen
+            if s.offset > mark and isinstance(s.record, r.HeartbeatRecord) and s.record.epoch == member.epoch
+        ]
+    finally:
+        _fetch_quota(cluster.broker, client_id, None)
+    lifted_at = time.time()
+    assert isinstance(written.record, r.HeartbeatRecord)
+    assert written.record.applied_upto < gone.offset, (written.record, gone.offset)
+    deaths = {u: _death(cluster, pid) for u, pid in lost.items()}
+    assert all(d * 1000 < ended.lease_end for d in deaths.values()), (deaths, ended)
+    assert ended.status == ref.Status.EXPIRED, ended
+    assert away is not None
+    by_unit = witness.lives(cluster.witness_dir, cluster.watch)
+    for unit, pid in lost.items():
+        successor = next(life for life in by_unit[unit] if life.start > deaths[unit])
+        assert successor.pid != pid
+        assert cluster.worker_of(successor.ppid) != blind
+
+    rejoin = tail.until(
+        lambda s: any(m.worker_id == member.worker_id and m.epoch > member.epoch for m in ref.live_members(s.state)),
+        90,
+        "the worker's new epoch once it reads again",
+        since=gone.offset,
+    )
+    after = cluster.settled("a settled cluster after the quota was removed")
+    for unit, (i, pid) in after.items():
+        if i == blind:
+            life = next(x for x in witness.lives(cluster.witness_dir, cluster.watch)[unit] if x.pid == pid)
+            assert life.start * 1000 >= rejoin.lat, (unit, life, rejoin.lat)
+    print(
+        f"\n[scenarios] read-blind worker (fetch quota 1 B/s on {client_id}): its {len(lost)} unit(s) died "
+        f"{min(deaths.values()) - quota_at:.1f}-{max(deaths.values()) - quota_at:.1f} s after the quota, "
+        f"{ended.lease_end / 1000 - max(deaths.values()):.1f} s before its lease ended; epoch {ended.status} "
+        f"{gone.lat / 1000 - quota_at:.1f} s after the quota; {len(blind_heartbeats)} heartbeats appended while "
+        f"blind; rejoined {rejoin.lat / 1000 - lifted_at:.1f} s after the quota was removed; downtime per moved "
+        f"unit {_downtimes(cluster, before)}"
     )
     tail.close()
     cluster.judge()
