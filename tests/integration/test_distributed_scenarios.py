@@ -402,7 +402,7 @@ def test_frozen_leader_in_the_middle_of_a_revoke_wave(cluster: Cluster) -> None:
         )
 
     newcomer = cluster.add().start(wait=False)  # the join makes the leader revoke units for the newcomer
-    wave = tail.until(revoke_by_leader, 90, "the leader's revocation ASSIGNMENT")
+    wave = tail.until(revoke_by_leader, 90, "the leader's revocation ASSIGNMENT", since=tail.state.applied)
     for pid in pids:
         os.kill(pid, signal.SIGSTOP)
     frozen_at = time.time()
@@ -416,6 +416,9 @@ def test_frozen_leader_in_the_middle_of_a_revoke_wave(cluster: Cluster) -> None:
             "another leader",
             since=wave.offset,
         )
+        new_leader = ref.leader(new_lead.state)
+        assert new_leader is not None
+        assert new_leader.worker_id != lead.worker_id
         assert lead.epoch in tail.ended, "the lead moved while the frozen epoch was still LIVE"
         ended, _ = tail.ended[lead.epoch]
         first_assignment = tail.until(
@@ -465,7 +468,7 @@ def test_frozen_leader_in_the_middle_of_a_revoke_wave(cluster: Cluster) -> None:
     downtime = _downtimes(cluster, before)
     print(
         f"\n[scenarios] frozen leader (epoch {lead.epoch}) after its revoke at offset {wave.offset}: its "
-        f"{len(lost)} unit(s) died {min(deaths.values()) - frozen_at:.1f}-{max(deaths.values()) - frozen_at:.1f} s "
+        f"{len(lost)} unit(s) frozen {frozen_at - wave.lat / 1000:.2f} s after the revoke's append, died {min(deaths.values()) - frozen_at:.1f}-{max(deaths.values()) - frozen_at:.1f} s "
         f"after the freeze, {(ended.lease_end / 1000 - max(deaths.values())):.1f} s before its lease ended; "
         f"new leader after {(new_lead.lat - wave.lat) / 1000:.1f} s (broker time), its first ASSIGNMENT after "
         f"{(first_assignment.lat - wave.lat) / 1000:.1f} s; frozen {thawed_at - frozen_at:.1f} s; rejoined "
