@@ -467,8 +467,9 @@ def test_frozen_leader_in_the_middle_of_a_revoke_wave(cluster: Cluster) -> None:
             assert life.start * 1000 >= rejoin.lat, (unit, life, rejoin.lat)
     downtime = _downtimes(cluster, before)
     print(
-        f"\n[scenarios] frozen leader (epoch {lead.epoch}) after its revoke at offset {wave.offset}: its "
-        f"{len(lost)} unit(s) frozen {frozen_at - wave.lat / 1000:.2f} s after the revoke's append, died {min(deaths.values()) - frozen_at:.1f}-{max(deaths.values()) - frozen_at:.1f} s "
+        f"\n[scenarios] frozen leader (epoch {lead.epoch}) frozen {frozen_at - wave.lat / 1000:.2f} s after its "
+        f"revoke at offset {wave.offset} was appended; its {len(lost)} unit(s) died "
+        f"{min(deaths.values()) - frozen_at:.1f}-{max(deaths.values()) - frozen_at:.1f} s "
         f"after the freeze, {(ended.lease_end / 1000 - max(deaths.values())):.1f} s before its lease ended; "
         f"new leader after {(new_lead.lat - wave.lat) / 1000:.1f} s (broker time), its first ASSIGNMENT after "
         f"{(first_assignment.lat - wave.lat) / 1000:.1f} s; frozen {thawed_at - frozen_at:.1f} s; rejoined "
