@@ -49,6 +49,7 @@ class Cluster:
     watch: witness.DeathWatch
     workers: list[Worker] = field(default_factory=list)
     connectors: dict[str, int] = field(default_factory=dict)  # name -> tasks.max
+    extra: dict[str, str] = field(default_factory=dict)  # worker properties over the CI timing profile
 
     @property
     def witness_dir(self) -> Path:
@@ -61,7 +62,8 @@ class Cluster:
     def add(self) -> Worker:
         work = self.work / f"w{len(self.workers)}"
         work.mkdir()
-        worker = Worker(work, self.broker.bootstrap_servers, timing_profile(self.group), mode="distributed")
+        props = {**timing_profile(self.group), **self.extra}
+        worker = Worker(work, self.broker.bootstrap_servers, props, mode="distributed")
         self.workers.append(worker)
         return worker
 
