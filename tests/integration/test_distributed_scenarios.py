@@ -10,7 +10,9 @@ that every unit runs at the end. Measured times and moves are printed (``pytest 
 from __future__ import annotations
 
 import math
+import os
 import signal
+import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,9 +23,14 @@ import psutil
 import pytest
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
+from kconnect.supervisor.coordination import records as r
+from kconnect.supervisor.coordination import referee as ref
+from kconnect.supervisor.devbroker import jars
 from kconnect.supervisor.devbroker.broker import KafkaBroker
+from kconnect.supervisor.distributed.coordinator import coordination_client_id
 from tests.integration.test_distributed import timing_profile
 from tests.support import witness
+from tests.support.coordtail import CoordinationTail, Seen
 from tests.support.worker import Worker, wait_for
 
 PARTITIONS = 4
@@ -48,6 +55,7 @@ class Cluster:
     watch: witness.DeathWatch
     workers: list[Worker] = field(default_factory=list)
     connectors: dict[str, int] = field(default_factory=dict)  # name -> tasks.max
+    extra: dict[str, str] = field(default_factory=dict)  # worker properties over the CI timing profile
 
     @property
     def witness_dir(self) -> Path:
@@ -60,12 +68,13 @@ class Cluster:
     def add(self) -> Worker:
         work = self.work / f"w{len(self.workers)}"
         work.mkdir()
-        profile = {
+        props = {
             **timing_profile(self.group),
             "scheduled.rebalance.max.delay.ms": str(RESTART_PARK_MS),
             "kconnect.coordination.restart.park.ms": str(RESTART_PARK_MS),
+            **self.extra,
         }
-        worker = Worker(work, self.broker.bootstrap_servers, profile, mode="distributed")
+        worker = Worker(work, self.broker.bootstrap_servers, props, mode="distributed")
         self.workers.append(worker)
         return worker
 
@@ -91,13 +100,30 @@ class Cluster:
         assert status == 201, (status, through.log_tail())
         self.connectors[name] = tasks
 
-    def placement(self) -> dict[str, tuple[int, int]] | None:
+    @property
+    def coordination_topic(self) -> str:
+        return f"{self.group}-configs-coordination"
+
+    def tail(self) -> CoordinationTail:
+        tail = CoordinationTail(self.broker.bootstrap_servers, self.coordination_topic)
+        tail.catch_up()
+        return tail
+
+    def index_of(self, worker_id: str) -> int:
+        return next(i for i, w in enumerate(self.workers) if worker_id.endswith(f":{w.port}"))
+
+    def placement(self, away: int | None = None) -> dict[str, tuple[int, int]] | None:
         """unit -> (worker index, pid) when every unit has exactly one live process and every live worker
-        reports every connector and task RUNNING; None otherwise."""
+        reports every connector and task RUNNING; None otherwise. ``away``: a worker that is frozen or cut
+        off (not asked, and it must run nothing)."""
         now = witness.running(witness.lives(self.witness_dir, self.watch), self.units)
         if now is None:
             return None
+        if away is not None and any(self.worker_of(life.ppid) == away for life in now.values()):
+            return None
         for w in self.live():
+            if away is not None and w is self.workers[away]:
+                continue
             for name, tasks in self.connectors.items():
                 try:
                     status, body = w.rest.call("GET", f"/connectors/{name}/status")
@@ -110,8 +136,23 @@ class Cluster:
         return {u: (self.worker_of(life.ppid), life.pid) for u, life in now.items()}
 
     def settled(self, what: str, timeout: float = 120) -> dict[str, tuple[int, int]]:
-        placed: dict[str, tuple[int, int]] = wait_for(self.placement, timeout, what)
+        try:
+            placed: dict[str, tuple[int, int]] = wait_for(self.placement, timeout, what)
+        except AssertionError as e:
+            raise AssertionError(f"{e}\n{self.describe()}") from None
         return placed
+
+    def describe(self) -> str:
+        """What a failed wait saw: live witness processes by worker, and each live worker's statuses."""
+        lines = []
+        for unit, group in sorted(witness.lives(self.witness_dir, self.watch).items()):
+            alive = [(self.worker_of(life.ppid), life.pid) for life in group if life.end is None]
+            lines.append(f"  {unit}: live (worker, pid) {alive}")
+        for i, w in enumerate(self.workers):
+            if w in self.live():
+                for name in self.connectors:
+                    lines.append(f"  worker {i} {name}: {w.rest.call('GET', f'/connectors/{name}/status')}")
+        return "\n".join(lines)
 
     def judge(self) -> None:
         """Zero overlaps, from lifetimes and from the records in Kafka; every running task has written."""
@@ -381,4 +422,248 @@ def test_cold_start_of_the_whole_cluster(cluster: Cluster) -> None:
         w.wait_ready(timeout=90)
     cluster.settled("every unit running after the cold start", timeout=180)
     print(f"[scenarios] cold start of {len(members)} workers: every unit running after {time.monotonic() - t2:.1f} s")
+    cluster.judge()
+
+
+def _coordinator_pid(worker: Worker) -> int:
+    pids = worker.task_pids(role="coordinator")
+    assert len(pids) == 1, pids
+    return pids[0]
+
+
+def _death(cluster: Cluster, pid: int) -> float:
+    """When the witness process ``pid`` died (its exit line, or first seen dead), wall-clock seconds."""
+    for group in witness.lives(cluster.witness_dir, cluster.watch).values():
+        for life in group:
+            if life.pid == pid and life.end is not None:
+                return life.end
+    raise AssertionError(f"pid {pid} is not dead")
+
+
+def _downtimes(cluster: Cluster, before: dict[str, tuple[int, int]]) -> dict[str, float]:
+    """Per unit whose process changed: start of its newest process - end of the process it had in ``before``."""
+    by_unit = witness.lives(cluster.witness_dir, cluster.watch)
+    out = {}
+    for unit, (_, pid) in before.items():
+        old = next(life for life in by_unit[unit] if life.pid == pid)
+        new = by_unit[unit][-1]
+        if new.pid != pid and old.end is not None:
+            out[unit] = round(new.start - old.end, 1)
+    return out
+
+
+def test_frozen_leader_in_the_middle_of_a_revoke_wave(cluster: Cluster) -> None:
+    """A worker joins; right after the leader wrote the ASSIGNMENT that starts the revocation wave, the
+    leader's supervisor and coordinator are frozen (SIGSTOP) for longer than lease + delay. Its unit processes
+    must die by their kernel deadline before their lease ends in broker time (nobody can signal them: their
+    supervisor is frozen), another worker must take the lead and finish the wave, every unit must run exactly
+    once meanwhile, and the thawed worker must fence itself (its epoch expired) and rejoin with a new epoch."""
+    before = cluster.settled("a settled cluster")
+    tail = cluster.tail()
+    lead = tail.leader()
+    assert lead is not None
+    frozen = cluster.index_of(lead.worker_id)
+    lost = {u: pid for u, (i, pid) in before.items() if i == frozen}
+    assert lost, "the leader runs no unit"
+    leader_worker = cluster.workers[frozen]
+    assert leader_worker.proc is not None
+    pids = [_coordinator_pid(leader_worker), leader_worker.proc.pid]
+
+    def revoke_by_leader(seen: Seen) -> bool:
+        rec = seen.record
+        return (
+            isinstance(rec, r.AssignmentRecord)
+            and rec.epoch == lead.epoch
+            and bool(rec.revokes)
+            and seen.outcome.startswith("assignment:")
+            and not seen.outcome.startswith("assignment:0/")
+        )
+
+    newcomer = cluster.add().start(wait=False)  # the join makes the leader revoke units for the newcomer
+    wave = tail.until(revoke_by_leader, 90, "the leader's revocation ASSIGNMENT", since=tail.state.applied)
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    frozen_at = time.time()
+    try:
+        # Nobody can signal them: the kernel timer armed from the lease deadline kills the leader's units.
+        wait_for(lambda: all(not witness._alive(pid) for pid in lost.values()), 60, "the frozen leader's units to die")
+        newcomer.wait_ready(timeout=90)
+        new_lead = tail.until(
+            lambda s: (m := ref.leader(s.state)) is not None and m.epoch != lead.epoch,
+            60,
+            "another leader",
+            since=wave.offset,
+        )
+        new_leader = ref.leader(new_lead.state)
+        assert new_leader is not None
+        assert new_leader.worker_id != lead.worker_id
+        assert lead.epoch in tail.ended, "the lead moved while the frozen epoch was still LIVE"
+        ended, _ = tail.ended[lead.epoch]
+        first_assignment = tail.until(
+            lambda s: (
+                isinstance(s.record, r.AssignmentRecord)
+                and s.record.epoch != lead.epoch
+                and s.outcome.startswith("assignment:")
+                and not s.outcome.startswith("assignment:0/")
+            ),
+            60,
+            "an ASSIGNMENT accepted from the new leader",
+            since=wave.offset,
+        )
+        away = wait_for(lambda: cluster.placement(away=frozen), 90, "every unit running without the frozen leader")
+    finally:
+        for pid in reversed(pids):
+            os.kill(pid, signal.SIGCONT)
+    thawed_at = time.time()
+    deaths = {u: _death(cluster, pid) for u, pid in lost.items()}
+    # Self-fenced: died while the supervisor was frozen, before the lease ended in broker time. A unit of the
+    # leader that its own wave revoked may have got its SIGTERM just before the freeze.
+    assert isinstance(wave.record, r.AssignmentRecord)
+    revoked = {f"{rv.unit[0]}.{rv.unit[1]}" for rv in wave.record.revokes}
+    assert all(frozen_at < d < thawed_at for u, d in deaths.items() if u not in revoked), (frozen_at, deaths)
+    assert all(d * 1000 < ended.lease_end for d in deaths.values()), (deaths, ended)
+    assert ended.status in ("EXPIRED", "EXPELLED"), ended
+    by_unit = witness.lives(cluster.witness_dir, cluster.watch)
+    for unit, pid in lost.items():
+        successor = next(life for life in by_unit[unit] if life.start > deaths[unit])
+        assert successor.pid != pid
+        assert cluster.worker_of(successor.ppid) != frozen
+    assert away is not None
+
+    # Thawed: the worker finds its epoch gone, fences and rejoins with a new epoch; the cluster settles.
+    frozen_id = lead.worker_id
+    rejoin = tail.until(
+        lambda s: any(m.worker_id == frozen_id and m.epoch > lead.epoch for m in ref.live_members(s.state)),
+        90,
+        "the thawed worker's new epoch",
+        since=wave.offset,
+    )
+    after = cluster.settled("a settled cluster after the thaw")
+    for unit, (i, pid) in after.items():
+        if i == frozen:  # started by the thawed worker: only under its new epoch
+            life = next(x for x in witness.lives(cluster.witness_dir, cluster.watch)[unit] if x.pid == pid)
+            assert life.start * 1000 >= rejoin.lat, (unit, life, rejoin.lat)
+    downtime = _downtimes(cluster, before)
+    print(
+        f"\n[scenarios] frozen leader (epoch {lead.epoch}) frozen {frozen_at - wave.lat / 1000:.2f} s after its "
+        f"revoke at offset {wave.offset} was appended; its {len(lost)} unit(s) died "
+        f"{min(deaths.values()) - frozen_at:.1f}-{max(deaths.values()) - frozen_at:.1f} s "
+        f"after the freeze, {(ended.lease_end / 1000 - max(deaths.values())):.1f} s before its lease ended; "
+        f"new leader after {(new_lead.lat - wave.lat) / 1000:.1f} s (broker time), its first ASSIGNMENT after "
+        f"{(first_assignment.lat - wave.lat) / 1000:.1f} s; frozen {thawed_at - frozen_at:.1f} s; rejoined "
+        f"{rejoin.lat / 1000 - thawed_at:.1f} s after the thaw; downtime per moved unit {downtime}"
+    )
+    tail.close()
+    cluster.judge()
+
+
+def _fetch_quota(broker: KafkaBroker, client_id: str, bytes_per_s: int | None) -> None:
+    """Sets (or removes) the consumer_byte_rate quota of one client.id with Kafka's own tool (kafka-configs)."""
+    change = (
+        ["--delete-config", "consumer_byte_rate"]
+        if bytes_per_s is None
+        else ["--add-config", f"consumer_byte_rate={bytes_per_s}"]
+    )
+    done = subprocess.run(
+        [
+            jars.java_executable(),
+            "-Xmx128m",
+            "-cp",
+            jars.classpath(),
+            "kafka.admin.ConfigCommand",
+            "--bootstrap-server",
+            broker.bootstrap_servers,
+            "--alter",
+            *change,
+            "--entity-type",
+            "clients",
+            "--entity-name",
+            client_id,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_worker_that_can_write_but_not_read(cluster: Cluster) -> None:
+    """A broker fetch quota of 1 byte/s on one worker's coordination consumer (its client.id only) makes it
+    read-blind while its producer keeps appending heartbeats. Its own heartbeats are never read back, so its
+    lease is not renewed: its unit processes die by their kernel deadline before the lease ends in broker
+    time, the referee no longer counts its heartbeats (read-progress rule) and ends its epoch, its units run
+    elsewhere after the delay. With the quota removed it reads again, fences (epoch gone) and rejoins."""
+    before = cluster.settled("a settled cluster")
+    tail = cluster.tail()
+    lead = tail.leader()
+    assert lead is not None
+    members = {cluster.index_of(m.worker_id): m for m in ref.live_members(tail.state)}
+    blind = next(
+        i for i, m in sorted(members.items()) if m.epoch != lead.epoch and any(k == i for k, _ in before.values())
+    )
+    member = members[blind]
+    lost = {u: pid for u, (i, pid) in before.items() if i == blind}
+    client_id = coordination_client_id(f"{cluster.group}-", member.worker_id)
+    mark = tail.state.applied
+    _fetch_quota(cluster.broker, client_id, 1)
+    quota_at = time.time()
+    try:
+        wait_for(lambda: all(not witness._alive(pid) for pid in lost.values()), 60, "the blind worker's units to die")
+        gone = tail.until(
+            lambda s: (m := s.state.members.get(member.epoch)) is None or m.status != ref.Status.LIVE,
+            60,
+            "the blind worker's epoch to end",
+            since=mark,
+        )
+        ended, _ = tail.ended[member.epoch]
+        away = wait_for(lambda: cluster.placement(away=blind), 90, "every unit running without the blind worker")
+        # It kept writing: heartbeats appended after its epoch ended, still claiming to have read only up to
+        # a record before that end (it read nothing since).
+        written = tail.until(
+            lambda s: isinstance(s.record, r.HeartbeatRecord) and s.record.epoch == member.epoch,
+            30,
+            "a heartbeat of the blind worker after its epoch ended",
+            since=gone.offset,
+        )
+        blind_heartbeats = [
+            s
+            for s in tail.seen
+            if s.offset > mark and isinstance(s.record, r.HeartbeatRecord) and s.record.epoch == member.epoch
+        ]
+    finally:
+        _fetch_quota(cluster.broker, client_id, None)
+    lifted_at = time.time()
+    assert isinstance(written.record, r.HeartbeatRecord)
+    assert written.record.applied_upto < gone.offset, (written.record, gone.offset)
+    deaths = {u: _death(cluster, pid) for u, pid in lost.items()}
+    assert all(d * 1000 < ended.lease_end for d in deaths.values()), (deaths, ended)
+    assert ended.status == ref.Status.EXPIRED, ended
+    assert away is not None
+    by_unit = witness.lives(cluster.witness_dir, cluster.watch)
+    for unit, pid in lost.items():
+        successor = next(life for life in by_unit[unit] if life.start > deaths[unit])
+        assert successor.pid != pid
+        assert cluster.worker_of(successor.ppid) != blind
+
+    rejoin = tail.until(
+        lambda s: any(m.worker_id == member.worker_id and m.epoch > member.epoch for m in ref.live_members(s.state)),
+        90,
+        "the worker's new epoch once it reads again",
+        since=gone.offset,
+    )
+    after = cluster.settled("a settled cluster after the quota was removed")
+    for unit, (i, pid) in after.items():
+        if i == blind:
+            life = next(x for x in witness.lives(cluster.witness_dir, cluster.watch)[unit] if x.pid == pid)
+            assert life.start * 1000 >= rejoin.lat, (unit, life, rejoin.lat)
+    print(
+        f"\n[scenarios] read-blind worker (fetch quota 1 B/s on {client_id}): its {len(lost)} unit(s) died "
+        f"{min(deaths.values()) - quota_at:.1f}-{max(deaths.values()) - quota_at:.1f} s after the quota, "
+        f"{ended.lease_end / 1000 - max(deaths.values()):.1f} s before its lease ended; epoch {ended.status} "
+        f"{gone.lat / 1000 - quota_at:.1f} s after the quota; {len(blind_heartbeats)} heartbeats appended while "
+        f"blind; rejoined {rejoin.lat / 1000 - lifted_at:.1f} s after the quota was removed; downtime per moved "
+        f"unit {_downtimes(cluster, before)}"
+    )
+    tail.close()
     cluster.judge()

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 
 @dataclass
@@ -116,7 +116,7 @@ def read_records(bootstrap: str, topic: str, partitions: int, timeout: float = 3
     consumer = Consumer(
         {"bootstrap.servers": bootstrap, "group.id": f"witness-{uuid.uuid4().hex}", "enable.auto.commit": False}
     )
-    ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in range(partitions)}
+    ends = {p: _high_watermark(consumer, topic, p, timeout) for p in range(partitions)}
     consumer.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
     out: list[dict[str, Any]] = []
     position = dict.fromkeys(ends, 0)
@@ -129,6 +129,19 @@ def read_records(bootstrap: str, topic: str, partitions: int, timeout: float = 3
     consumer.close()
     assert all(position[p] >= ends[p] for p in ends), f"could not read the witness topic to its end: {position} {ends}"
     return out
+
+
+def _high_watermark(consumer: Consumer, topic: str, partition: int, timeout: float) -> int:
+    """The partition's end offset; retried while a new leader's high watermark is not caught up yet (a
+    transient error right after a leadership change, seen in the three-broker scenario)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return int(consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)[1])
+        except KafkaException:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.5)
 
 
 def record_overlaps(records: list[dict[str, Any]]) -> list[str]:

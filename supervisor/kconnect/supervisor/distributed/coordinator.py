@@ -11,6 +11,7 @@ supervisor link, the coordination log and the stores, then lets the core decide.
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from collections.abc import Mapping
@@ -52,6 +53,12 @@ METRICS_EVERY_S = 1.0  # rebalance/protocol metrics to the master (and at once w
 def boottime_ms() -> int:
     """CLOCK_BOOTTIME in ms: keeps counting through suspend, never steps (the core's local clock)."""
     return time.clock_gettime_ns(time.CLOCK_BOOTTIME) // 1_000_000
+
+
+def coordination_client_id(base: str, worker_id: str) -> str:
+    """``<group.id>[-<client.id>]-coordination-<worker id>``: distinct per worker, so broker-side quotas and
+    metrics can name one worker's coordination clients (docs/distributed-scenarios.md uses a fetch quota)."""
+    return f"{base}coordination-{re.sub(r'[^A-Za-z0-9._-]', '-', worker_id)}"
 
 
 def wanted_units(snap: ClusterConfigState) -> list[r.Unit]:
@@ -123,7 +130,7 @@ class Coordinator:
         self.log = CoordinationLog(
             coordination_topic_name(self.worker),
             internal_client_config(self.worker, "producer"),
-            client_id_base(self.worker) + "coordination",
+            coordination_client_id(client_id_base(self.worker), self.worker_id),
             self.profile.protocol.lease_ms,
         )
         incarnation = uuid.uuid4().hex
@@ -397,13 +404,28 @@ class Coordinator:
             self._run(self.core.leave(mode, now))
 
     def _write_status(self, connector: str, task: int, state: str, trace: str | None) -> None:
+        if not self._may_report((connector, task)):
+            # A fenced worker (lease run out: frozen, cut off from the log) reports the deaths of units that
+            # already run elsewhere; its UNASSIGNED/FAILED would overwrite the new owner's RUNNING (found by
+            # the frozen-leader scenario). The unit's status belongs to whoever holds it now.
+            logger.info("Not reporting %s of %s-%d: this worker no longer holds it", state, connector, task)
+            return
         config = self.snap.connector_configs.get(connector)
         version = self.plugins.of(config)[1] if config is not None else None
         value = StatusValue(state, trace, self.worker_id, self.core.state.gen, version)
+        safe = state == "UNASSIGNED"  # Apache's onShutdown: putSafe, never over another worker's newer status
         if task < 0:
-            self.stores.status.put_connector(connector, value)
+            self.stores.status.put_connector(connector, value, safe=safe)
         else:
-            self.stores.status.put_task((connector, task), value)
+            self.stores.status.put_task((connector, task), value, safe=safe)
+
+    def _may_report(self, unit: r.Unit) -> bool:
+        """This worker's epoch is LIVE under a valid lease and owns the unit or is being revoked it."""
+        epoch = self.core.epoch
+        if epoch is None or not self.core.live() or boottime_ms() >= self.core.lease_deadline:
+            return False
+        holder = ref.may_run(self.core.state, unit)
+        return holder is not None and holder[0] == epoch
 
     def _owns(self, unit: r.Unit) -> bool:
         if self.core.epoch is None or not self.core.live():

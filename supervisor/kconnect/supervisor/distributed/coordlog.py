@@ -46,6 +46,10 @@ class CoordinationLog:
                 "auto.offset.reset": "error",
                 "fetch.wait.max.ms": 20,
                 "fetch.error.backoff.ms": 50,
+                # A fetch that gets no answer within half a lease is useless: time it out so a connection the
+                # broker keeps muted (a fetch quota's throttle, which Kafka does not bound) or a half-open one
+                # is replaced, and a worker that could not read rejoins soon after reading works again.
+                "socket.timeout.ms": max(2000, lease_ms // 2),
             }
         )
         self._consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
