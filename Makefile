@@ -26,7 +26,7 @@ lint: install
 
 # Any failing step fails the target; that includes pytest's exit code 5 ("no tests collected").
 test: jars lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=30
 
 quickstart: jars
 	$(VENV)/bin/kconnect quickstart
