@@ -133,11 +133,19 @@ _ASYNC_READS: dict[str, Step] = {
 }
 
 
+# Standalone steps whose Java answer is a race in ConnectDistributed, left out: the status of a connector
+# stored with a null config value is 404 until the herder has tried (and failed) to start it, then 200
+# FAILED; consecutive recordings saw both. (kconnect refuses that config with a 400, a deliberate difference.)
+_RACY_IN_DISTRIBUTED = {"create: null config value, then get status"}
+
+
 def _build() -> list[Step]:
     names = [step.name for step in SCENARIO]
     at = names.index(_INSERT_BEFORE)
     steps: list[Step] = []
     for step in [*SCENARIO[:at], *DISTRIBUTED_STEPS, *SCENARIO[at:]]:
+        if step.name in _RACY_IN_DISTRIBUTED:
+            continue
         steps.append(_ASYNC_READS.get(step.name, step))
         if step.name in _WAITS_AFTER:
             steps.append(_WAITS_AFTER[step.name])
