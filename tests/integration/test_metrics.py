@@ -124,6 +124,11 @@ def test_counters_equal_the_records_moved_by_a_filestream_pipeline(
             and value(s, "kconnect_sink_task_send_records_total", **sink_task) == total
             and value(s, "kconnect_sink_task_active_records", **sink_task) == 0
             and value(s, "kconnect_sink_task_record_lag_max_records", **sink_task) == 0
+            # librdkafka's statistics arrive every few seconds: wait for a report that covers both partitions
+            and all(
+                value(s, "kconnect_consumer_lag_records", topic=unique_topic, partition=p, **sink_task) == 0
+                for p in ("0", "1")
+            )
         )
         return s if done else None
 
