@@ -191,7 +191,9 @@ def test_a_long_log_is_replayed_from_a_recent_checkpoint_not_from_its_start(
     produce([r.ClusterRecord(**env, seq=0, params=CI.protocol, fingerprint=fingerprint), *heartbeats(1, 20)])  # type: ignore[arg-type]
     time.sleep(2.5)  # older than the first window (2 C = 1 s) by broker time
     checkpoint = r.CheckpointRecord(**env, seq=100, epoch=1, as_of=30, digest="d", state={})  # type: ignore[arg-type]
-    produce([*heartbeats(21, 10), checkpoint, *heartbeats(200, 5)])  # offsets 21..30, 31, 32..36
+    confirming = r.CheckpointRecord(**env, seq=101, epoch=1, as_of=34, digest="e", state={})  # type: ignore[arg-type]
+    # offsets 21..30, the anchor at 31, 32..34, the confirming checkpoint at 35, 36
+    produce([*heartbeats(21, 10), checkpoint, *heartbeats(200, 3), confirming, *heartbeats(300, 1)])
     log = coordlog.CoordinationLog(topic, {"bootstrap.servers": kafka_broker.bootstrap_servers}, "window", 3_000)
     try:
         whole = [o for o, _l, _v in log.read_for_bootstrap(0, 37, 500, 30)]
@@ -200,6 +202,6 @@ def test_a_long_log_is_replayed_from_a_recent_checkpoint_not_from_its_start(
         replayed = [o for o, _l, _v in log.read_for_bootstrap(0, 37, 500, 30)]
         assert replayed[0] >= 21  # the recent window only
         assert replayed[-1] == 36
-        assert 31 in replayed  # with the checkpoint, whose state starts at offset 30
+        assert {31, 35} <= set(replayed)  # the anchor (its state starts at offset 30) and its confirmation
     finally:
         log.close()

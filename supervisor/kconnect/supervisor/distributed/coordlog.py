@@ -133,7 +133,7 @@ class CoordinationLog:
         while True:
             start = max(low, self._offset_at(end_lat - window, timeout, low))
             records = self._read_from(start, high, timeout)
-            if start <= low or any(_usable_checkpoint(v, start) for _o, _l, v in records):
+            if start <= low or _anchor_and_confirmation(records, start):
                 return records
             window *= 2
 
@@ -209,6 +209,17 @@ def _is_type(value: bytes, kind: r.RecordType) -> bool:
         return r.decode(value).TYPE is kind
     except r.DecodeError:
         return False
+
+
+def _anchor_and_confirmation(records: list[tuple[int, int, bytes]], start: int) -> bool:
+    """A usable CHECKPOINT and a later one: the worker anchors on the first and the second confirms it at
+    once, instead of waiting up to C for the next checkpoint to be written."""
+    anchored = False
+    for _offset, _lat, value in records:
+        if anchored and b"CHECKPOINT" in value and _is_type(value, r.RecordType.CHECKPOINT):
+            return True
+        anchored = anchored or _usable_checkpoint(value, start)
+    return False
 
 
 def _usable_checkpoint(value: bytes, start: int) -> bool:
