@@ -223,6 +223,33 @@ def test_sigterm_drains_and_exits_cleanly_leaving_no_processes(
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
 
 
+def test_kill9_of_the_supervisor_leaves_no_orphan_processes(
+    tmp_path: Path, kafka_broker: KafkaBroker, unique_topic: str
+) -> None:
+    """REST servers, connector and task processes all notice their parent's death (parent-death signal or
+    the closed control socket) and exit: a restarted worker can bind its port and nothing runs unsupervised."""
+    src = tmp_path / "in.txt"
+    src.write_text("x\n" * 100)
+    w = Worker(tmp_path, kafka_broker.bootstrap_servers)
+    w.start()
+    w.create("src", file_source("src", src, unique_topic))
+    wait_for(lambda: w.task_pids("src", "source_task"), 30, "the task process")
+    assert w.proc is not None
+    descendants = psutil.Process(w.proc.pid).children(recursive=True)
+    roles = " ".join(" ".join(p.cmdline()) for p in descendants)
+    assert "gunicorn" in roles, roles  # the REST servers are among them
+    assert "source_task" in roles, roles
+    w.kill9()
+
+    def gone(p: psutil.Process) -> bool:
+        try:
+            return p.status() == psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return True
+
+    wait_for(lambda: all(gone(p) for p in descendants), 30, "every child of the killed supervisor to exit")
+
+
 def test_a_put_slower_than_max_poll_interval_keeps_the_group_membership(
     tmp_path: Path, kafka_broker: KafkaBroker, unique_topic: str
 ) -> None:
