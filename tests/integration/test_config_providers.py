@@ -4,6 +4,7 @@ connector processes, REST shows them as written, validation redacts, and TTLs re
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import pytest
@@ -103,9 +104,12 @@ def test_placeholders_resolve_in_tasks_and_never_in_rest(
         w.stop()
 
 
+@pytest.mark.parametrize("mode", ["standalone", "distributed"])
 def test_ttl_restarts_the_connector_with_fresh_values_unless_reload_is_none(
-    tmp_path: Path, kafka_broker: KafkaBroker, unique_topic: str
+    tmp_path: Path, kafka_broker: KafkaBroker, unique_topic: str, mode: str
 ) -> None:
+    """A TTL expiry restarts the connector and its tasks (on the worker that runs them, in distributed mode),
+    which resolve their values afresh; ``config.action.reload=none`` keeps a connector as it is."""
     first, second = tmp_path / "first.txt", tmp_path / "second.txt"
     kept, not_taken = tmp_path / "kept.txt", tmp_path / "not-taken.txt"
     expiring = tmp_path / "expiring.properties"
@@ -113,14 +117,16 @@ def test_ttl_restarts_the_connector_with_fresh_values_unless_reload_is_none(
     # The test provider reports the file's own "ttl.ms" as the TTL of what it returns.
     expiring.write_text(f"out={first}\nttl.ms=5000\n")
     fixed.write_text(f"out={kept}\nttl.ms=1000\n")
-    w = Worker(
-        tmp_path,
-        kafka_broker.bootstrap_servers,
-        {"config.providers": "ttl", "config.providers.ttl.class": "tests.support.plugins.TtlFileConfigProvider"},
-    )
+    props = {"config.providers": "ttl", "config.providers.ttl.class": "tests.support.plugins.TtlFileConfigProvider"}
+    if mode == "distributed":
+        from tests.integration.test_distributed import timing_profile
+
+        props |= timing_profile(f"ttl-{uuid.uuid4().hex[:8]}")
+    w = Worker(tmp_path, kafka_broker.bootstrap_servers, props, mode=mode)
     reloading_topic, fixed_topic = unique_topic + "-reload", unique_topic + "-fixed"
     try:
         w.start()
+        wait_for(lambda: w.rest.call("GET", "/connectors")[0] == 200, 60, "the worker to join")
         w.create(
             "reloading",
             {"connector.class": "FileStreamSink", "topics": reloading_topic, "file": f"${{ttl:{expiring}:out}}"},
@@ -136,8 +142,8 @@ def test_ttl_restarts_the_connector_with_fresh_values_unless_reload_is_none(
         )
         _produce(kafka_broker, reloading_topic, [f"a{i}" for i in range(5)])
         _produce(kafka_broker, fixed_topic, [f"x{i}" for i in range(5)])
-        wait_for(lambda: count_lines(first) >= 5, 60, "the first records in the first resolved file")
-        wait_for(lambda: count_lines(kept) >= 5, 60, "the reload=none connector's records")
+        wait_for(lambda: count_lines(first) >= 5, 90, "the first records in the first resolved file")
+        wait_for(lambda: count_lines(kept) >= 5, 90, "the reload=none connector's records")
         fixed_pids = sorted(w.task_pids("fixed"))
         assert len(fixed_pids) == 2  # its connector and its task process
 
@@ -162,10 +168,17 @@ def test_ttl_restarts_the_connector_with_fresh_values_unless_reload_is_none(
         assert olds <= set(before) <= olds | set(produced)
         assert set(after) <= set(produced) | {"last"}
         assert set(produced) | {"last"} <= set(before) | set(after)
-        assert "Restarting connector reloading and its tasks: config provider values expired" in w.log_tail(400)
-        status = w.status("reloading")
-        assert status["connector"]["state"] == "RUNNING"
-        assert [t["state"] for t in status["tasks"]] == ["RUNNING"]
+        assert "Restarting connector reloading and its tasks: config provider values expired" in w.log_tail(600)
+        status = wait_for(
+            lambda: (
+                (s := w.status("reloading"))["connector"]["state"] == "RUNNING"
+                and [t["state"] for t in s["tasks"]] == ["RUNNING"]
+                and s
+            ),
+            60,
+            "the restarted connector and task RUNNING",
+        )
+        assert status["connector"]["worker_id"] == status["tasks"][0]["worker_id"]
         assert w.rest.get("/connectors/reloading/config")["file"] == f"${{ttl:{expiring}:out}}"
 
         # reload=none: its 1 s TTL expired long ago (the other connector's 5 s one did), yet nothing
