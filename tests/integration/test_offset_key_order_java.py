@@ -21,6 +21,7 @@ from kconnect.supervisor.stores.kafka_log import KafkaLog
 from kconnect.supervisor.stores.kafka_stores import internal_client_config, open_internal_stores
 from kconnect.supervisor.stores.log import LogRecord
 from kconnect.workers.worker_config import WorkerConfig
+from tests.integration.test_internal_topics_java import _distributed_props
 from tests.support.java_connect import JavaConnect
 from tests.support.worker import RestClient, wait_for
 
@@ -30,20 +31,7 @@ FILE_SOURCE = "org.apache.kafka.connect.file.FileStreamSourceConnector"
 
 
 def _props(broker: KafkaBroker, stem: str) -> dict[str, str]:
-    return {
-        "bootstrap.servers": broker.bootstrap_servers,
-        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
-        "value.converter": "org.apache.kafka.connect.storage.StringConverter",
-        "group.id": f"{stem}-cluster",
-        "config.storage.topic": f"{stem}-configs",
-        "offset.storage.topic": f"{stem}-offsets",
-        "status.storage.topic": f"{stem}-status",
-        "config.storage.replication.factor": "1",
-        "offset.storage.replication.factor": "1",
-        "status.storage.replication.factor": "1",
-        "offset.storage.partitions": "5",
-        "status.storage.partitions": "3",
-    }
+    return _distributed_props(broker, stem)  # the same worker settings as the internal-topics Java test
 
 
 def _call(rest: RestClient, method: str, path: str, body: Any = None, expect: tuple[int, ...] = (200,)) -> Any:
