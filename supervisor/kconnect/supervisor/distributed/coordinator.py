@@ -24,7 +24,7 @@ from kconnect.supervisor.coordination import referee as ref
 from kconnect.supervisor.coordination.params import from_worker_properties
 from kconnect.supervisor.distributed import hbprobe
 from kconnect.supervisor.distributed import protocol as p
-from kconnect.supervisor.distributed.coordlog import CoordinationLog
+from kconnect.supervisor.distributed.coordlog import CoordinationLog, CoordinationLogError
 from kconnect.supervisor.distributed.fencing import ZombieFencer
 from kconnect.supervisor.distributed.internal_writes import InternalWrites
 from kconnect.supervisor.distributed.rebalance_stats import RebalanceStats
@@ -37,6 +37,7 @@ from kconnect.supervisor.stores.kafka_stores import (
     internal_client_config,
     open_internal_stores,
 )
+from kconnect.supervisor.stores.log import StoreError
 from kconnect.supervisor.stores.topics import coordination_topic_name
 from kconnect.workers.control import SupervisorLink
 from kconnect.workers.inter_worker_keys import InterWorkerKeys
@@ -45,6 +46,7 @@ from kconnect.workers.worker_config import WorkerConfig
 
 logger = logging.getLogger("kconnect.coordinator")
 
+TASK_CONFIGS_RETRY_S = 5.0  # backoff before a failed task-config write is tried again
 LOOP_S = 0.02  # longest wait in one pass (coordination log poll)
 VIEW_EVERY_S = 0.1  # at most this often a new cluster view goes to the master
 METRICS_EVERY_S = 1.0  # rebalance/protocol metrics to the master (and at once when a rebalance starts or ends)
@@ -154,6 +156,9 @@ class Coordinator:
         # exactly-once sources: fencing of old task generations, and task spawns waiting for it
         self.fencer = ZombieFencer(self.props, internal_client_config(self.worker, "producer"))
         self.waiting_for_fencing: list[mc.Spawn] = []
+        self.keeping_lease = False  # inside _keep_lease (it must not re-enter itself)
+        self.task_configs_retry: dict[str, tuple[list[dict[str, str]], float]] = {}  # connector -> (configs, due)
+        self.pending_failure: CoordinationLogError | None = None
         self.rebalance = RebalanceStats()
         self.metrics_sent_at = 0.0
         # KIP-507: the leader distributes the session key; internal REST requests write through this worker
@@ -185,12 +190,35 @@ class Coordinator:
         if not self.core.confirmed:
             logger.info("Waiting for a CHECKPOINT to confirm the replayed coordination state before joining")
         self._run(self.core.start(boottime_ms()))
+        # From now on a config-topic write that waits for the broker keeps the lease alive meanwhile.
+        self.stores.config.log.while_waiting = self._keep_lease
+
+    def _keep_lease(self) -> None:
+        """Runs while a config-topic write (a REST request, task configs, a session key) waits for the broker:
+        this thread also heartbeats, and a slow config topic must not cost the lease. Only the coordination
+        log and the core are served here; master messages and the stores wait for the write to finish."""
+        if self.keeping_lease or self.pending_failure is not None:
+            return
+        self.keeping_lease = True
+        try:
+            for offset, lat, value in self.log.poll(0):
+                self._feed(offset, lat, value)
+            self.log.serve_deliveries()
+            self.stores.status.serve_writes()
+            self.stores.offsets.serve_writes()
+            self._run(self.core.tick(boottime_ms()))
+        except CoordinationLogError as e:
+            self.pending_failure = e  # raised by the main loop: the write must not swallow a divergence
+        finally:
+            self.keeping_lease = False
 
     # --- the loop ----------------------------------------------------------------------------------
     def run(self) -> None:
         self.start()
         self.link.send({"type": p.COORD_READY, "worker_id": self.worker_id})
         while True:
+            if self.pending_failure is not None:
+                raise self.pending_failure
             if not self._read_master():
                 logger.info("The supervisor is gone; the coordinator stops")
                 return
@@ -201,6 +229,7 @@ class Coordinator:
                 self._feed(offset, lat, value)
             self.log.serve_deliveries()
             self._poll_stores()
+            self._retry_task_configs()
             if self.fencer.enabled:
                 self._exactly_once_tick()
             self.session_keys.tick(self._is_leader(), self.snap.session_key)
@@ -440,8 +469,28 @@ class Coordinator:
         if current == configs and connector not in self.snap.inconsistent:
             return
         logger.info("Writing %d task config(s) of connector %s", len(configs), connector)
-        self.stores.config.put_task_configs(connector, configs)
+        try:
+            self.stores.config.put_task_configs(connector, configs)
+        except StoreError as e:
+            # As Java's herder (reconfigureConnectorTasksWithRetry): a failed write is retried with a backoff
+            # while this worker still runs the connector, never a reason to give up the whole worker.
+            logger.error(
+                "Writing the task configs of connector %s failed (retrying in %.0f s): %s",
+                connector,
+                TASK_CONFIGS_RETRY_S,
+                e,
+            )
+            self.task_configs_retry[connector] = (configs, time.monotonic() + TASK_CONFIGS_RETRY_S)
+            return
+        self.task_configs_retry.pop(connector, None)
         self._poll_stores(written=True)
+
+    def _retry_task_configs(self) -> None:
+        now = time.monotonic()
+        for connector, (configs, due) in list(self.task_configs_retry.items()):
+            if now >= due:
+                del self.task_configs_retry[connector]
+                self._task_configs(connector, configs)
 
     def _offsets(self, offsets: Mapping[str, Mapping[str, Any] | None]) -> None:
         by_connector: dict[str, list[tuple[Mapping[str, Any], Mapping[str, Any] | None]]] = {}

@@ -14,7 +14,7 @@ use this class only in a process that may hold librdkafka clients (never the sup
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Producer, TopicPartition
@@ -22,6 +22,8 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaExcepti
 from kconnect.supervisor.stores.log import Consume, LogRecord, StoreError
 
 __all__ = ["KafkaLog"]
+
+WAIT_SLICE_S = 0.05  # how long a wait lasts before ``while_waiting`` runs again
 
 
 class KafkaLog:
@@ -49,6 +51,9 @@ class KafkaLog:
         self._partitions: list[int] = []
         self._positions: dict[int, int] = {}
         self._errors: list[str] = []
+        # Called repeatedly (every ~50 ms) while a flush or a read to the end waits for the broker, by an owner
+        # whose thread has other deadlines to keep (the distributed coordinator's lease).
+        self.while_waiting: Callable[[], None] | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------------
     def start(self, timeout: float = 30.0) -> None:
@@ -134,7 +139,14 @@ class KafkaLog:
     def flush(self, timeout: float = 30.0) -> None:
         if self._producer is None:
             return
-        remaining = self._producer.flush(timeout)
+        if self.while_waiting is None:
+            remaining = self._producer.flush(timeout)
+        else:
+            deadline = time.monotonic() + timeout
+            while (remaining := self._producer.flush(min(WAIT_SLICE_S, max(0.0, deadline - time.monotonic())))) and (
+                time.monotonic() < deadline
+            ):
+                self.while_waiting()
         errors, self._errors = self._errors, []
         if remaining or errors:
             detail = errors[0] if errors else f"{remaining} record(s) not acknowledged within {timeout:.0f}s"
@@ -146,15 +158,19 @@ class KafkaLog:
         for p in self._partitions:
             while True:
                 try:
+                    longest = 5.0 if self.while_waiting is None else 1.0
                     _, high = self._consumer.get_watermark_offsets(
-                        TopicPartition(self.topic, p), timeout=max(0.1, min(5.0, deadline - time.monotonic()))
+                        TopicPartition(self.topic, p), timeout=max(0.1, min(longest, deadline - time.monotonic()))
                     )
                     ends[p] = int(high)
                     break
                 except KafkaException as e:
                     if time.monotonic() >= deadline:
                         raise StoreError(f"Could not read the end offsets of topic {self.topic}: {e}") from None
-                    time.sleep(0.1)
+                    if self.while_waiting is not None:
+                        self.while_waiting()
+                    else:
+                        time.sleep(0.1)
         return ends
 
     def read_to_end(self, timeout: float = 30.0) -> None:
@@ -164,7 +180,10 @@ class KafkaLog:
             if time.monotonic() >= deadline:
                 behind = {p: (self._positions[p], end) for p, end in ends.items() if self._positions[p] < end}
                 raise StoreError(f"Timed out reading topic {self.topic} to its end (partition: (at, end)) {behind}")
-            self._poll_once(min(0.2, max(0.0, deadline - time.monotonic())))
+            slice_s = 0.2 if self.while_waiting is None else WAIT_SLICE_S
+            self._poll_once(min(slice_s, max(0.0, deadline - time.monotonic())))
+            if self.while_waiting is not None:
+                self.while_waiting()
 
     def poll(self, timeout: float = 0.0) -> int:
         n = self._poll_once(timeout)

@@ -40,6 +40,7 @@ Consume = Callable[[LogRecord], None]
 
 class AppendLog(Protocol):
     topic: str
+    while_waiting: Callable[[], None] | None  # run repeatedly while a flush or read_to_end waits
 
     def start(self, timeout: float = 30.0) -> None: ...
     def stop(self) -> None: ...
@@ -114,6 +115,7 @@ class MemoryLog:
         self._positions = [0] * topic.partitions
         self._pending: list[tuple[bytes, bytes | None]] = []
         self.fail_next_flush: str | None = None  # tests: make the next flush fail with this reason
+        self.while_waiting: Callable[[], None] | None = None  # never called: nothing here waits
 
     def start(self, timeout: float = 30.0) -> None:
         self.read_to_end(timeout)
