@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import os
 import signal
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -25,11 +24,11 @@ from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-def
 
 from kconnect.supervisor.coordination import records as r
 from kconnect.supervisor.coordination import referee as ref
-from kconnect.supervisor.devbroker import jars
 from kconnect.supervisor.devbroker.broker import KafkaBroker
 from kconnect.supervisor.distributed.coordinator import coordination_client_id
 from tests.integration.test_distributed import timing_profile
 from tests.support import witness
+from tests.support.client_quota import set_client_quota
 from tests.support.coordtail import CoordinationTail, Seen
 from tests.support.worker import Worker, wait_for
 
@@ -558,34 +557,7 @@ def test_frozen_leader_in_the_middle_of_a_revoke_wave(cluster: Cluster) -> None:
 
 
 def _fetch_quota(broker: KafkaBroker, client_id: str, bytes_per_s: int | None) -> None:
-    """Sets (or removes) the consumer_byte_rate quota of one client.id with Kafka's own tool (kafka-configs)."""
-    change = (
-        ["--delete-config", "consumer_byte_rate"]
-        if bytes_per_s is None
-        else ["--add-config", f"consumer_byte_rate={bytes_per_s}"]
-    )
-    done = subprocess.run(
-        [
-            jars.java_executable(),
-            "-Xmx128m",
-            "-cp",
-            jars.classpath(),
-            "kafka.admin.ConfigCommand",
-            "--bootstrap-server",
-            broker.bootstrap_servers,
-            "--alter",
-            *change,
-            "--entity-type",
-            "clients",
-            "--entity-name",
-            client_id,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    set_client_quota(broker, client_id, "consumer_byte_rate", bytes_per_s)
 
 
 def test_worker_that_can_write_but_not_read(cluster: Cluster) -> None:

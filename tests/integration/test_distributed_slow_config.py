@@ -10,49 +10,22 @@ fenced itself after 8 s.
 
 from __future__ import annotations
 
-import subprocess
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from kconnect.supervisor.devbroker import jars
 from kconnect.supervisor.devbroker.broker import KafkaBroker
 from tests.integration.test_distributed import timing_profile
+from tests.support.client_quota import set_client_quota
 from tests.support.worker import Worker, wait_for
 
 pytestmark = pytest.mark.kafka
 
 
 def _producer_quota(broker: KafkaBroker, client_id: str, bytes_per_s: int | None) -> None:
-    change = (
-        ["--delete-config", "producer_byte_rate"]
-        if bytes_per_s is None
-        else ["--add-config", f"producer_byte_rate={bytes_per_s}"]
-    )
-    done = subprocess.run(
-        [
-            jars.java_executable(),
-            "-Xmx128m",
-            "-cp",
-            jars.classpath(),
-            "kafka.admin.ConfigCommand",
-            "--bootstrap-server",
-            broker.bootstrap_servers,
-            "--alter",
-            *change,
-            "--entity-type",
-            "clients",
-            "--entity-name",
-            client_id,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    set_client_quota(broker, client_id, "producer_byte_rate", bytes_per_s)
 
 
 def test_a_config_write_stuck_on_the_broker_does_not_cost_the_lease(
